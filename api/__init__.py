@@ -1,0 +1,1 @@
+"""Read-only HTTP endpoints: /healthz now, the JSON query API (/api/v1/email/...) as it arrives."""

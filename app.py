@@ -1,0 +1,54 @@
+"""The application factory: one Flask server carrying the Dash pages, the ingest and query blueprints and /healthz.
+
+Only this module knows that these parts share a server; each of them can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import dash
+import redis
+from flask import Flask
+
+import ingest
+from api import health
+from components import shell
+from config import ConfigError, Settings
+from store import db
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask server (with Dash mounted on it) for the given or environment settings."""
+    settings = settings or Settings.from_env(os.environ)
+    if not settings.secret_key:
+        raise ConfigError(["SECRET_KEY is required to serve the web app (the launcher makes one in embedded mode)"])
+    if not settings.database_url or not settings.redis_url:
+        raise ConfigError(["DATABASE_URL and REDIS_URL are required (run.py starts embedded servers when unset)"])
+    settings.configure_logging()
+    server = Flask(__name__)
+    server.config.update(SECRET_KEY=settings.secret_key)
+    server.extensions["settings"] = settings
+    server.extensions["redis"] = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+    db.init_engine(settings)
+    server.register_blueprint(health.bp)
+    server.register_blueprint(ingest.bp)
+    _mount_dash(server)
+    return server
+
+
+def _mount_dash(server: Flask) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="pages",
+        title="Mailflow",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    app.layout = shell.layout
+    return app

@@ -1,0 +1,136 @@
+"""The Redis event buffer between ingest and the writers: names, the row layout, and the buffer protocol.
+
+Ingest RPUSHes each request's validated rows, per priority class, as one list element "<count>:<json rows>" (one
+round trip, durable in Redis before the 202), and enqueues one drain job per class only when none is pending (a
+flag set with SET NX). A writer claims up to N events at once by moving elements atomically to its own processing
+list under a lease; it acks after the commit. A writer that dies leaves its lease to expire, and `recover` puts the
+claimed elements back at the head of the buffer, where they are written again (idempotent by event_id).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import msgspec
+import redis
+
+# Priority classes (DESIGN.md 2.1): buffer class -> RQ queue; workers listen to the queues in this order.
+QUEUES = {"high": "email-events-high", "normal": "email-events", "low": "email-events-low"}
+CLASS_OF_TYPE = {"rejected": "high", "bounced": "high", "deferred": "normal", "received": "normal",
+                 "delivered": "low", "greylisted": "low", "dropped": "low"}
+DRAIN_JOB = "workers.tasks.drain_events"
+COLUMNS = (
+    "event_id", "ts", "event_type", "direction", "mta_node", "queue_id", "seq", "message_id", "zone",
+    "from_address", "from_domain", "to_address", "to_domain", "local_ip", "remote_ip", "mx_host", "smtp_code",
+    "smtp_response", "enhanced_status", "bounce_category", "reason_class", "provider", "message_size",
+    "delivery_time_ms", "attempt", "tls", "spam_score", "source",
+)
+_PREFIX = "mailflow:{buf}"  # one hash tag: every key of the protocol lives in one cluster slot
+PROCS = f"{_PREFIX}:procs"
+_encoder = msgspec.json.Encoder()
+
+_CLAIM = """
+local total, limit = 0, tonumber(ARGV[1])
+while total < limit do
+  local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  if not item then break end
+  total = total + tonumber(string.match(item, '^(%d+):'))
+end
+if total == 0 then return {} end
+redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
+redis.call('HSET', KEYS[4], KEYS[2], KEYS[1])
+return redis.call('LRANGE', KEYS[2], 0, -1)
+"""
+_RECOVER = """
+local n = 0
+for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  local buf = redis.call('HGET', KEYS[2], proc)
+  while buf do
+    local item = redis.call('LMOVE', proc, buf, 'RIGHT', 'LEFT')
+    if not item then break end
+    n = n + 1
+  end
+  redis.call('ZREM', KEYS[1], proc)
+  redis.call('HDEL', KEYS[2], proc)
+end
+return n
+"""
+_SETTLE = """
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) return 0 end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
+return 1
+"""
+FLAG_TTL = 60
+
+
+def buffer_key(cls: str) -> str:
+    """The list holding rows of one priority class."""
+    return f"{_PREFIX}:{cls}"
+
+
+def flag_key(cls: str) -> str:
+    """Set while a drain job for the class is queued or running."""
+    return f"{_PREFIX}:{cls}:draining"
+
+
+def split(rows: list[tuple]) -> dict[str, list[tuple]]:
+    """Rows grouped by priority class of their event type."""
+    out: dict[str, list[tuple]] = {}
+    for row in rows:
+        out.setdefault(CLASS_OF_TYPE[row[2]], []).append(row)
+    return out
+
+
+def push(conn: redis.Redis, rows: list[tuple]) -> list[str]:
+    """Append rows to their class buffers in one round trip; return the classes that need a drain job."""
+    groups = split(rows)
+    pipe = conn.pipeline(transaction=False)
+    for cls, group in groups.items():
+        pipe.rpush(buffer_key(cls), b"%d:" % len(group) + _encoder.encode(group))
+        pipe.set(flag_key(cls), "1", nx=True, ex=FLAG_TTL)
+    results = pipe.execute()
+    return [cls for cls, flagged in zip(groups, results[1::2], strict=True) if flagged]
+
+
+class Claim:
+    """A batch of rows claimed from one class buffer under a lease."""
+
+    def __init__(self, conn: redis.Redis, cls: str, proc: str, items: list[bytes]):
+        self.conn, self.cls, self.proc = conn, cls, proc
+        self.rows = [row for item in items for row in msgspec.json.decode(item.split(b":", 1)[1])]
+
+    def ack(self) -> None:
+        """Forget the claimed rows: they are committed (or handed over to a retrying job)."""
+        pipe = self.conn.pipeline(transaction=True)
+        pipe.delete(self.proc)
+        pipe.zrem(PROCS, self.proc)
+        pipe.hdel(PROCS + ":src", self.proc)
+        pipe.execute()
+
+
+def claim(conn: redis.Redis, cls: str, max_events: int, lease_seconds: float) -> Claim | None:
+    """Move up to about max_events rows of a class into a fresh processing list; None when the buffer is empty."""
+    proc = f"{_PREFIX}:proc:{uuid.uuid4().hex}"
+    deadline = time.time() + lease_seconds
+    keys = [buffer_key(cls), proc, PROCS, PROCS + ":src"]
+    items = conn.eval(_CLAIM, len(keys), *keys, max_events, deadline)
+    return Claim(conn, cls, proc, items) if items else None
+
+
+def recover(conn: redis.Redis) -> int:
+    """Return the elements of expired leases to the head of their buffers; the number of elements moved."""
+    return conn.eval(_RECOVER, 2, PROCS, PROCS + ":src", time.time())
+
+
+def settle(conn: redis.Redis, cls: str) -> bool:
+    """Atomically: clear the drain flag if the class buffer is empty (False), else keep draining (True)."""
+    return bool(conn.eval(_SETTLE, 2, buffer_key(cls), flag_key(cls), FLAG_TTL))
+
+
+def backlog(conn: redis.Redis) -> dict[str, int]:
+    """Buffered list elements per class (each element holds one request's rows)."""
+    pipe = conn.pipeline(transaction=False)
+    for cls in QUEUES:
+        pipe.llen(buffer_key(cls))
+    return dict(zip(QUEUES, pipe.execute(), strict=True))

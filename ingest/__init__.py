@@ -1,0 +1,7 @@
+"""The HTTP edge for events: authenticate, validate, buffer in Redis. Never touches PostgreSQL."""
+
+from flask import Blueprint
+
+bp = Blueprint("ingest", __name__, url_prefix="/api/v1/events")
+
+from ingest import routes  # noqa: E402,F401  (registers the routes on bp)

@@ -1,0 +1,122 @@
+"""One-command launcher: web + worker + scheduler together, on embedded PostgreSQL/Redis when the URLs are unset.
+
+It runs the same commands as the Procfile (read from it, so the two never drift), applies migrations first, prints
+the dashboard URL and the ingest key, and on Ctrl-C stops the processes, then the embedded servers.
+Usage: python run.py [--demo] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import embedded
+from config import ConfigError, Settings
+
+ROOT = Path(__file__).resolve().parent
+
+
+def procfile() -> dict[str, str]:
+    """The Procfile's process commands by name."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if ": " in line and not line.startswith("#"))
+
+
+def prepare_env(services: embedded.Services) -> dict[str, str]:
+    """The environment for child processes, with embedded servers and generated secrets filled in."""
+    env = dict(os.environ)
+    data_dir = Path(env.get("MAILFLOW_DATA_DIR", "./data")).resolve()
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = services.start_postgres()
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = services.start_redis()
+    env.setdefault("SECRET_KEY", embedded.stored_secret(data_dir, "secret_key"))
+    if not env.get("INGEST_API_KEYS"):
+        env["INGEST_API_KEYS"] = embedded.stored_secret(data_dir, "ingest_key")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start(name: str, command: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start one process in its own session, so a signal can reach its whole group."""
+    print(f"[run] starting {name}: {command}", flush=True)
+    return subprocess.Popen(["sh", "-c", "exec " + command], cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop_all(procs: dict[str, subprocess.Popen], timeout: float = 15.0) -> None:
+    """SIGTERM every process group, then SIGKILL whatever is still alive after the timeout."""
+    for proc in procs.values():
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def supervise(procs: dict[str, subprocess.Popen]) -> int:
+    """Wait until a process exits or a stop signal arrives; return the exit code for the launcher."""
+    stop = {"signal": None}
+
+    def on_signal(signum, _frame):
+        stop["signal"] = signum
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while stop["signal"] is None:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"[run] {name} exited with {proc.returncode}; stopping everything", flush=True)
+                return proc.returncode or 1
+        time.sleep(0.5)
+    print("[run] stopping ...", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, bring everything up, supervise, and shut down cleanly."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", action="store_true", help="also send generated ZoneMTA-like traffic")
+    parser.add_argument("--demo-rate", type=float, default=40.0, help="demo events per second")
+    parser.add_argument("--workers", type=int, default=1, help="number of RQ worker processes")
+    args = parser.parse_args(argv)
+    services = embedded.Services(Path(os.environ.get("MAILFLOW_DATA_DIR", "./data")).resolve())
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        env = prepare_env(services)
+        settings = Settings.from_env(env)
+        commands = procfile()
+        subprocess.run(["sh", "-c", commands["release"]], cwd=ROOT, env=env, check=True)
+        procs["web"] = start("web", commands["web"], env)
+        for n in range(args.workers):
+            procs[f"worker{n + 1}"] = start(f"worker{n + 1}", commands["worker"], env)
+        procs["scheduler"] = start("scheduler", commands["scheduler"], env)
+        url = f"http://127.0.0.1:{settings.port}/"
+        if args.demo:
+            demo = (f"python -m tools.traffic --url {url}api/v1/events/ingest --key {shlex.quote(settings.ingest_api_keys[0])}"
+                    f" --rate {args.demo_rate} --live")
+            procs["demo"] = start("demo", demo, env)
+        print(f"\n[run] Mailflow dashboard: {url}\n[run] ingest URL:   {url}api/v1/events/ingest"
+              f"\n[run] ingest key:   {settings.ingest_api_keys[0]}\n[run] Ctrl-C stops everything.\n", flush=True)
+        return supervise(procs)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        stop_all(procs)
+        services.stop()
+        print("[run] stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

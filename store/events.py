@@ -1,0 +1,43 @@
+"""Raw event writes: COPY a batch into a staging table, then INSERT ... ON CONFLICT DO NOTHING RETURNING, which
+yields exactly the rows that were new. Those, and only those, feed the rollups, so a duplicate never counts twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.engine import Connection, Engine
+
+from store import queries
+
+DAY_MS = 86_400_000
+_known_days: set[int] = set()
+
+
+def ensure_partitions(engine: Engine, rows: list) -> int:
+    """Create the daily partitions a batch needs (in its own short transaction); return how many were created."""
+    days = {row[1] // DAY_MS for row in rows} - _known_days
+    if not days:
+        return 0
+    first, last = (dt.date(1970, 1, 1) + dt.timedelta(days=d) for d in (min(days), max(days)))
+    with engine.begin() as conn:
+        created = queries.execute(conn, "ensure_partitions", {"first": first, "last": last}).scalar_one()
+    _known_days.update(range(min(days), max(days) + 1))
+    return created
+
+
+def forget_partitions() -> None:
+    """Drop the cache of known partitions (after retention dropped some, or a failed insert)."""
+    _known_days.clear()
+
+
+def insert_events(conn: Connection, rows: list) -> list:
+    """Insert a batch inside the caller's transaction; return the rows that were not there before."""
+    queries.execute(conn, "create_stage")
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy("COPY mf_stage FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    inserted = queries.execute(conn, "insert_from_stage").all()
+    by_key = {(row[0], row[1]): row for row in rows}
+    return [by_key[(event_id, ts_ms)] for event_id, ts_ms in inserted]

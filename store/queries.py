@@ -1,0 +1,61 @@
+"""Named SQL: every `-- name: x` block of sql/queries/*.sql, loaded once, run through SQLAlchemy `text()`.
+
+A block may name a relation as `{table}`; `statement(name, table=...)` fills it from a fixed whitelist only (a
+relation name cannot be a bind parameter), never from user input. Each execution is logged with its name and time.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import TextClause, text
+from sqlalchemy.engine import Connection
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+TABLES = frozenset(f"{kind}_{res}" for kind in ("email_stats", "email_dim") for res in ("5m", "1h", "1d"))
+_NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def catalogue() -> dict[str, str]:
+    """All named SQL blocks by name; a duplicate name is an error at first use."""
+    blocks: dict[str, str] = {}
+    for path in sorted(QUERIES_DIR.glob("*.sql")):
+        parts = _NAME.split(path.read_text())
+        for name, body in zip(parts[1::2], parts[2::2], strict=True):
+            if name in blocks:
+                raise ValueError(f"duplicate query name {name!r} in {path.name}")
+            blocks[name] = body.strip().rstrip(";")
+    return blocks
+
+
+@functools.cache
+def statement(name: str, table: str | None = None) -> TextClause:
+    """The compiled statement for a name, with `{table}` filled from the whitelist."""
+    sql = catalogue()[name]
+    if table is not None:
+        if table not in TABLES:
+            raise ValueError(f"not a rollup table: {table!r}")
+        sql = sql.replace("{table}", table)
+    return text(sql)
+
+
+def execute(conn: Connection, name: str, params: dict[str, Any] | None = None, table: str | None = None):
+    """Run a named statement; return the SQLAlchemy result (logged with name, duration)."""
+    started = time.perf_counter()
+    result = conn.execute(statement(name, table), params or {})
+    log.debug("query %s%s took %.1f ms", name, f"[{table}]" if table else "", (time.perf_counter() - started) * 1e3)
+    return result
+
+
+def frame(conn: Connection, name: str, params: dict[str, Any], table: str | None = None) -> pd.DataFrame:
+    """Run a named query into a DataFrame."""
+    result = execute(conn, name, params, table)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

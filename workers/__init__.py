@@ -1,0 +1,1 @@
+"""RQ job functions, their schedule and the worker entry point. No Flask, no Dash."""

@@ -1,0 +1,72 @@
+"""Worker command line: `python -m workers worker` runs a non-forking RQ worker on the event queues (in priority
+order) and the maintenance queue; `python -m workers requeue-failed` re-queues the dead letters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import rq
+
+import buffer
+from workers import context
+
+QUEUE_NAMES = [*buffer.QUEUES.values(), "maintenance"]
+
+
+class JobIdFilter(logging.Filter):
+    """Adds the current RQ job id to every log record, so a batch's lines can be found together."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = rq.get_current_job()
+        record.job_id = job.id if job else "-"
+        return True
+
+
+def run_worker(burst: bool = False) -> int:
+    """Run one SimpleWorker: jobs execute in this process with imports and connections already warm."""
+    settings = context.settings()
+    handler = logging.StreamHandler()
+    handler.addFilter(JobIdFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(job_id)s] %(message)s"))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    import workers.maintenance  # noqa: F401  (preload: the first job must not pay for imports)
+    import workers.tasks  # noqa: F401
+
+    context.engine()
+    conn = context.redis_conn()
+    queues = [rq.Queue(name, connection=conn) for name in QUEUE_NAMES]
+    worker = rq.SimpleWorker(queues, connection=conn)
+    worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+    return 0
+
+
+def requeue_failed() -> int:
+    """Move every job of the event queues' failed registries back to its queue; print how many."""
+    conn, total = context.redis_conn(), 0
+    for name in QUEUE_NAMES:
+        registry = rq.Queue(name, connection=conn).failed_job_registry
+        for job_id in registry.get_job_ids():
+            registry.requeue(job_id)
+            total += 1
+    print(f"re-queued {total} failed job(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the sub-command and run it."""
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    worker = sub.add_parser("worker", help="run an RQ worker for the event and maintenance queues")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    sub.add_parser("requeue-failed", help="re-queue every dead-lettered job")
+    args = parser.parse_args(argv)
+    if args.command == "worker":
+        return run_worker(burst=args.burst)
+    return requeue_failed()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

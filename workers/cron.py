@@ -1,0 +1,10 @@
+"""The periodic jobs, for `rq cron workers/cron.py`: the RQ cron scheduler enqueues them on the maintenance queue."""
+
+from rq import cron
+
+from workers import maintenance, tasks
+
+MAINTENANCE_QUEUE = "maintenance"
+
+cron.register(tasks.kick, MAINTENANCE_QUEUE, interval=5, job_timeout=60, result_ttl=60)
+cron.register(maintenance.maintain, MAINTENANCE_QUEUE, interval=3600, job_timeout=600)

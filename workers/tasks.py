@@ -1,0 +1,90 @@
+"""RQ jobs of the write path and upkeep: drain a class buffer in batches, write a batch, kick stalled drains,
+maintain partitions and retention. Each job opens its own connections through workers.context.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import rq
+from rq import Retry
+from sqlalchemy.exc import DBAPIError
+
+import buffer
+from store import counters, events, rollups
+from workers import context
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 5.0  # then yield, so a higher-priority queue gets the worker between drain jobs
+DEADLOCK = "40P01"
+
+
+def write_rows(rows: list) -> int:
+    """Write one batch in one transaction (events + rollups), then publish its delta; return the new-row count."""
+    settings, engine = context.settings(), context.engine()
+    events.ensure_partitions(engine, rows)
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                new = events.insert_events(conn, rows)
+                rollups.apply(conn, new, settings.spam_threshold)
+            break
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == 2:
+                events.forget_partitions()
+                raise
+            log.info("deadlock writing %d rows, retrying", len(rows))
+    try:
+        counters.publish(context.redis_conn(), new)
+    except Exception:  # the commit stands; a missed live delta only delays the counters until the next refresh
+        log.exception("could not publish the realtime delta")
+    return len(new)
+
+
+def write_events(rows: list) -> int:
+    """A batch handed over after a failed write: RQ retries it with backoff, then keeps it as a dead letter."""
+    return write_rows(rows)
+
+
+def _hand_over(cls: str, rows: list, exc: Exception) -> None:
+    settings = context.settings()
+    log.warning("writing %d %s-priority events failed (%s); handing them to a retrying job", len(rows), cls, exc)
+    intervals = list(settings.write_retry_intervals)
+    queue = rq.Queue(buffer.QUEUES[cls], connection=context.redis_conn())
+    queue.enqueue("workers.tasks.write_events", rows, retry=Retry(max=len(intervals), interval=intervals),
+                  job_timeout=600, failure_ttl=30 * 86400, description=f"write {len(rows)} {cls} events")
+
+
+def drain_events(cls: str) -> int:
+    """Write the class buffer in batches until it is empty or the time slice is used; return rows written."""
+    conn, settings = context.redis_conn(), context.settings()
+    deadline, written = time.monotonic() + DRAIN_SECONDS, 0
+    while True:
+        claim = buffer.claim(conn, cls, settings.write_batch_max, settings.write_lease_seconds)
+        if claim is None:
+            if not buffer.settle(conn, cls):
+                return written
+            continue
+        try:
+            written += write_rows(claim.rows)
+        except Exception as exc:  # any failure: the rows move to a retrying job, never lost, never stuck here
+            _hand_over(cls, claim.rows, exc)
+        claim.ack()
+        if time.monotonic() > deadline:
+            rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+            return written
+
+
+def kick() -> dict:
+    """Recover batches of dead writers and start a drain for any class with a backlog but no drain pending."""
+    conn = context.redis_conn()
+    recovered = buffer.recover(conn)
+    started = []
+    for cls, length in buffer.backlog(conn).items():
+        if length and conn.set(buffer.flag_key(cls), "1", nx=True, ex=buffer.FLAG_TTL):
+            rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+            started.append(cls)
+    if recovered or started:
+        log.info("kick: recovered %d buffered elements, started drains for %s", recovered, started or "none")
+    return {"recovered": recovered, "started": started}
