@@ -229,3 +229,23 @@ test('maxBuffer: with the endpoint down, 200 events leave at most 50 buffered an
     let [after] = await plugin._flushAll();
     assert.equal(after.lost, 50);
 });
+
+test('on a clean process exit, buffered events are flushed (beforeExit)', async t => {
+    let { startIngestServer } = require('./harness/zonemta');
+    let ingest = await startIngestServer();
+    t.after(() => ingest.close());
+    // a child "ZoneMTA process" that buffers 3 events (interval: 1 min) and then runs out of work
+    let script = `
+        const { loadPlugin } = require(${JSON.stringify(require.resolve('./harness/zonemta'))});
+        loadPlugin('main', { url: ${JSON.stringify(ingest.url)}, flushInterval: 60000 }).then(handler => {
+            for (let i = 0; i < 3; i++) handler.remotelog('qexit' + i, '001', 'DELETED', { reason: 'test' });
+        });
+    `;
+    let env = Object.assign({}, process.env);
+    delete env.NODE_TEST_CONTEXT;
+    let code = await new Promise(resolve => {
+        require('child_process').execFile(process.execPath, ['-e', script], { env, timeout: 20000 }, err => resolve(err ? err.code : 0));
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(ingest.events.map(e => e.event_id).sort(), ['qexit0.001.DELETED.1', 'qexit1.001.DELETED.1', 'qexit2.001.DELETED.1']);
+});

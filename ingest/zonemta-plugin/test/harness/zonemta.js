@@ -33,14 +33,16 @@ function quietZoneMtaLogs(level = process.env.ZONEMTA_LOG_LEVEL || 'silent') {
  * ZoneMTA process would, and returns the PluginHandler (handler.remotelog, handler.runHooks, ...).
  * @param {string} context 'main' | 'receiver' | 'sender'
  * @param {object} pluginConfig the plugin's config table (url, apiKey, ...); `enabled` defaults to all three
+ * @param {object} [extraPlugins] more plugins to load after it, keyed by absolute path
  */
-function loadPlugin(context, pluginConfig) {
+function loadPlugin(context, pluginConfig, extraPlugins = {}) {
     quietZoneMtaLogs();
     let config = require('wild-config');
     // the key is resolved against pluginsPath, like a zone-mta-template `plugins/<name>` install
     config.pluginsPath = path.dirname(PLUGIN_DIR);
     config.plugins = {
-        [path.basename(PLUGIN_DIR)]: Object.assign({ enabled: ['main', 'receiver', 'sender'] }, pluginConfig)
+        [path.basename(PLUGIN_DIR)]: Object.assign({ enabled: ['main', 'receiver', 'sender'] }, pluginConfig),
+        ...extraPlugins
     };
     config.mtaSts = { enabled: false };
     let plugins = require('zone-mta/lib/plugins');
@@ -309,10 +311,10 @@ module.exports = { fireQueued, loadPlugin, startSmtpSink, startIngestServer, run
  * Cleans up (plugin instances, server) when the test ends.
  * @returns {Promise<{ingest, handler, instance, plugin}>} instance: the plugin's Mailflow object
  */
-async function setupPlugin(t, { context = 'sender', config = {}, respond } = {}) {
+async function setupPlugin(t, { context = 'sender', config = {}, respond, extraPlugins } = {}) {
     let plugin = require(PLUGIN_DIR);
     let ingest = await startIngestServer(respond);
-    let handler = await loadPlugin(context, Object.assign({ url: ingest.url, apiKey: 'test-key', node: 'test-node' }, config));
+    let handler = await loadPlugin(context, Object.assign({ url: ingest.url, apiKey: 'test-key', node: 'test-node' }, config), extraPlugins);
     let instance = plugin._instances().at(-1);
     t.after(async () => {
         plugin._reset();
