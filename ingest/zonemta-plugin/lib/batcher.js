@@ -21,6 +21,7 @@ class Batcher {
         this.buffer = [];
         this.inFlight = 0;
         this.timer = null;
+        this.drainScheduled = false;
         // once the interval has expired (or a flush was requested) everything buffered is due, not
         // just full batches
         this.due = false;

@@ -95,7 +95,7 @@ function rejectedList(body) {
  * Sends a batch, retrying as configured.
  * @param {object[]} events
  * @param {{url, apiKey, timeout, retries, retryDelay, maxRetryAfter}} options
- * @returns {Promise<{ok: boolean, status?: number, error?: string, attempts: number, rejected: object[]}>}
+ * @returns {Promise<{ok: boolean, status?: number, error?: string, message?: string, attempts: number, rejected: object[]}>}
  */
 async function deliverBatch(events, options) {
     for (let attempt = 0; ; attempt++) {
@@ -108,7 +108,8 @@ async function deliverBatch(events, options) {
                 status: result.status,
                 error: result.error,
                 attempts: attempt + 1,
-                queued: ok && result.body && Number.isInteger(result.body.queued) ? result.body.queued : undefined,
+                // the API's {"error": "..."} text, e.g. "missing or invalid API key"
+                message: result.body && typeof result.body.error === 'string' ? result.body.error.slice(0, 200) : undefined,
                 rejected: rejectedList(result.body)
             };
         }

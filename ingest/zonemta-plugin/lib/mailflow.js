@@ -157,7 +157,7 @@ class Mailflow extends EventEmitter {
     recordFailure(batch, result) {
         this.counters.failedBatches++;
         this.counters.lost += batch.length;
-        let reason = result.error || `HTTP ${result.status}`;
+        let reason = result.error || `HTTP ${result.status}` + (result.message ? `: ${result.message}` : '');
         this.lastError = reason;
         if (result.rejected.length) {
             reason += ` (${summariseRejected(result.rejected, batch.length)})`;

@@ -104,7 +104,8 @@ function setText(event, key, value) {
 
 function setIp(event, key, value) {
     let text = str(value);
-    if (net.isIP(text)) {
+    // 45 = the longest textual IPv6 address; rules out zone ids such as fe80::1%eth0
+    if (net.isIP(text) && text.length <= 45 && !text.includes('%')) {
         event[key] = text;
     }
 }

@@ -122,6 +122,9 @@ for (let status of [400, 401]) {
         assert.equal(stats.lost, 2);
         let warning = logs.find(l => l.level === 'warn' && /dropped a batch/.test(l.message));
         assert.match(warning.message, new RegExp(`dropped a batch of 2 events after 1 attempt\\(s\\): HTTP ${status}`));
+        if (status === 401) {
+            assert.match(warning.message, /HTTP 401: unauthorized/);
+        }
         if (status === 400) {
             assert.match(warning.message, /1 of 2 events rejected: timestamp: in the future \(1\)/);
         }
