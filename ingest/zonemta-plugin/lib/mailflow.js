@@ -86,11 +86,7 @@ class Mailflow extends EventEmitter {
             }
             let action = String(entry.action || '').toUpperCase();
             if (action === 'SPAMCHECK') {
-                let score = Number(entry.score);
-                if (entry.score !== undefined && entry.score !== '' && Number.isFinite(score)) {
-                    this.spamScores.set(String(entry.id), score);
-                }
-                return;
+                return this.rememberSpamScore(entry);
             }
             let key = deliveryKey(entry.id, entry.seq);
             let events = mapEntry(entry, {
@@ -105,6 +101,14 @@ class Mailflow extends EventEmitter {
             }
             this.batcher.push(events);
         });
+    }
+
+    // rspamd logs SPAMCHECK before QUEUED/NOQUEUE/DROP of the same message, in the same process.
+    rememberSpamScore(entry) {
+        let score = typeof entry.score === 'string' && entry.score.trim() ? Number(entry.score) : entry.score;
+        if (typeof score === 'number' && Number.isFinite(score)) {
+            this.spamScores.set(String(entry.id), score);
+        }
     }
 
     // sender:fetch: the only place that knows when ZoneMTA received the message and how often this
