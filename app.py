@@ -16,6 +16,7 @@ import ingest
 from api import health
 from components import shell
 from config import ConfigError, Settings
+from ingest import ratelimit
 from store import db
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.extensions["redis"] = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
     db.init_engine(settings)
     server.register_blueprint(health.bp)
+    ratelimit.init_limiter(server, settings, ingest.bp)
     server.register_blueprint(ingest.bp)
     _mount_dash(server)
     return server

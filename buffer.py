@@ -53,6 +53,8 @@ for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   end
   redis.call('ZREM', KEYS[1], proc)
   redis.call('HDEL', KEYS[2], proc)
+  -- the drain that held this lease is presumed dead: let the next push or kick start a new one
+  if buf then redis.call('DEL', buf .. ':draining') end
 end
 return n
 """
@@ -61,7 +63,7 @@ if redis.call('LLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) return 0 end
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
 return 1
 """
-FLAG_TTL = 60
+FLAG_TTL = 15  # a drain refreshes it per batch; a dead drain's flag lapses quickly
 
 
 def buffer_key(cls: str) -> str:
@@ -116,6 +118,11 @@ def claim(conn: redis.Redis, cls: str, max_events: int, lease_seconds: float) ->
     keys = [buffer_key(cls), proc, PROCS, PROCS + ":src"]
     items = conn.eval(_CLAIM, len(keys), *keys, max_events, deadline)
     return Claim(conn, cls, proc, items) if items else None
+
+
+def refresh_flag(conn: redis.Redis, cls: str) -> None:
+    """Keep the drain flag alive while a drain is making progress."""
+    conn.expire(flag_key(cls), FLAG_TTL)
 
 
 def recover(conn: redis.Redis) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ class Settings:
     write_lease_seconds: int = 60
     write_retry_intervals: tuple[int, ...] = (5, 30, 120)
     spam_threshold: float = 5.0
+    ingest_rate_limit: str = "50000/minute"
     db_pool_size: int = 10
     default_refresh_seconds: int = 0
     provider_map_file: str | None = None
@@ -149,6 +151,15 @@ def _intervals(raw: str) -> tuple[int, ...]:
     return values
 
 
+_RATE = re.compile(r"^\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+
+
+def _rate(raw: str) -> str:
+    if not all(_RATE.match(part) for part in re.split(r"[;,]", raw)):
+        raise ValueError("must be a rate limit like '1000/minute' or '50/second;2000/minute'")
+    return raw
+
+
 def _float(raw: str) -> float:
     try:
         return float(raw)
@@ -182,6 +193,7 @@ _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "write_lease_seconds": ("WRITE_LEASE_SECONDS", _int_between(1, 3600)),
     "write_retry_intervals": ("WRITE_RETRY_INTERVALS", _intervals),
     "spam_threshold": ("SPAM_THRESHOLD", _float),
+    "ingest_rate_limit": ("INGEST_RATE_LIMIT", _rate),
     "db_pool_size": ("DB_POOL_SIZE", _int_between(1, 200)),
     "default_refresh_seconds": ("DEFAULT_REFRESH_SECONDS", _int_between(0, 86_400)),
     "provider_map_file": ("PROVIDER_MAP_FILE", str),

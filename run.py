@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         procs["scheduler"] = start("scheduler", commands["scheduler"], env)
         url = f"http://127.0.0.1:{settings.port}/"
         if args.demo:
-            demo = (f"python -m tools.traffic --url {url}api/v1/events/ingest --key {shlex.quote(settings.ingest_api_keys[0])}"
-                    f" --rate {args.demo_rate} --live")
+            key = shlex.quote(settings.ingest_api_keys[0])
+            demo = f"python -m tools.send --url {url}api/v1/events/ingest --key {key} --rate {args.demo_rate}"
             procs["demo"] = start("demo", demo, env)
         print(f"\n[run] Mailflow dashboard: {url}\n[run] ingest URL:   {url}api/v1/events/ingest"
               f"\n[run] ingest key:   {settings.ingest_api_keys[0]}\n[run] Ctrl-C stops everything.\n", flush=True)

@@ -37,6 +37,8 @@ def init_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # fail fast when PostgreSQL is down, so a batch moves to its retrying job instead of hanging
+        connect_args={"connect_timeout": 5},
     )
     _state.update(engine=engine, pid=os.getpid(), settings=settings)
     return engine

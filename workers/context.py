@@ -10,11 +10,20 @@ import redis
 from config import Settings
 from store import db
 
+_chosen: dict[str, Settings] = {}
 
-@functools.cache
+
+def use(chosen: Settings) -> None:
+    """Run this process's jobs with these settings instead of the environment's (tests, embedding)."""
+    _chosen["settings"] = chosen
+    _redis_for.cache_clear()
+
+
 def settings() -> Settings:
-    """Settings from the environment, validated once per process."""
-    return Settings.from_env(os.environ)
+    """The chosen settings, else the environment's, validated once per process."""
+    if "settings" not in _chosen:
+        _chosen["settings"] = Settings.from_env(os.environ)
+    return _chosen["settings"]
 
 
 def redis_conn() -> redis.Redis:

@@ -66,6 +66,7 @@ def drain_events(cls: str) -> int:
             if not buffer.settle(conn, cls):
                 return written
             continue
+        buffer.refresh_flag(conn, cls)
         try:
             written += write_rows(claim.rows)
         except Exception as exc:  # any failure: the rows move to a retrying job, never lost, never stuck here

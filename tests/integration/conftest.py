@@ -1,0 +1,85 @@
+"""Integration fixtures: a fresh test database migrated once per session, tables and Redis emptied before every
+test (RQ's own test style), the Flask app, and an in-process RQ SimpleWorker run in burst mode.
+"""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+import redis as redis_lib
+import rq
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from store import db, migrate
+from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY, make_settings
+from workers import context
+
+TABLES = ("email_events", "queue_snapshots") + tuple(
+    f"{kind}_{res}" for kind in ("email_stats", "email_dim") for res in ("5m", "1h", "1d"))
+
+
+def _recreate_database() -> None:
+    url = make_url(DATABASE_URL)
+    admin = url.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{url.database}"')
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """A migrated, empty test database (recreated once per session)."""
+    _recreate_database()
+    engine = db.init_engine(make_settings())
+    migrate.migrate(engine)
+    return engine
+
+
+@pytest.fixture
+def redis():
+    """The test Redis database, emptied before and after the test."""
+    conn = redis_lib.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+
+
+@pytest.fixture
+def clean(engine, redis):
+    """Empty tables and Redis; the worker code uses the test settings."""
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(TABLES)))
+    context.use(make_settings())
+    return engine
+
+
+@pytest.fixture(scope="session")
+def app(engine):
+    """The real Flask app (one per session: Dash registers pages once per process)."""
+    from app import create_app
+
+    return create_app(make_settings())
+
+
+@pytest.fixture
+def client(app, clean):
+    """A test client on a clean database and Redis."""
+    return app.test_client()
+
+
+def post(client, events, key: str = TEST_KEY, **kwargs):
+    """POST events (a list, a dict, or raw bytes) to the ingest endpoint."""
+    body = events if isinstance(events, bytes | str) else json.dumps(events)
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    return client.post("/api/v1/events/ingest", data=body, headers=headers, **kwargs)
+
+
+def run_worker(conn: redis_lib.Redis) -> None:
+    """Run the real worker code until every queue is empty."""
+    import buffer
+
+    queues = [rq.Queue(name, connection=conn) for name in [*buffer.QUEUES.values(), "maintenance"]]
+    rq.SimpleWorker(queues, connection=conn).work(burst=True)

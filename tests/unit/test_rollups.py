@@ -1,0 +1,52 @@
+"""Rollup arithmetic: histogram bins (the 5 % error budget), size brackets, response templates, deltas."""
+
+import math
+
+import pytest
+
+from store import counters, rollups
+from store.responses import template
+
+
+@pytest.mark.parametrize("ms", [1, 7, 999, 1000, 1840, 60_000, 3_600_000, 86_400_000])
+def test_bin_middle_is_within_four_percent(ms):
+    b = rollups.dt_bin(ms)
+    low, high = rollups.DT_RATIO ** (b - 1), rollups.DT_RATIO ** b
+    assert low <= ms < high
+    assert abs(math.sqrt(low * high) - ms) / ms < 0.04
+
+
+def test_size_brackets():
+    kb, mb = 1024, 1024**2
+    assert [rollups.size_bin(s) for s in (0, 10 * kb, 100 * kb, mb, 10 * mb, 25 * mb)] == [0, 1, 2, 3, 4, 5]
+
+
+def test_templates_group_the_same_reply():
+    a = template("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown")
+    b = template("550 5.1.1 <alice@example.org>: Recipient address rejected: User unknown")
+    assert a == b == "550 5.1.1 <addr>: Recipient address rejected: User unknown"
+    assert template("421 4.7.0 from 192.0.2.1 deferred, id 9f8e7d6c5b") == "421 4.7.0 from <ip> deferred, id <id>"
+
+
+def _row(ts, event_type="delivered", size=2048, dt=1500, domain="gmail.com"):
+    row = [None] * 28
+    row[:5] = ["e", ts, event_type, "outbound", "mta-01"]
+    row[12], row[21], row[22], row[23], row[25] = domain, "gmail", size, dt, True
+    return tuple(row)
+
+
+def test_deltas_aggregate_per_bucket_and_key():
+    rows = [_row(0), _row(1000), _row(400_000, dt=None), _row(2000, "bounced", domain="x.org")]
+    stats, dims = rollups.deltas(rows)["5m"]
+    first = stats[(0, "outbound", "delivered", "mta-01", "")]
+    assert (first.events, first.bytes, first.dt_n, first.tls) == (2, 4096, 2, 2)
+    assert stats[(300_000, "outbound", "delivered", "mta-01", "")].dt_n == 0
+    assert dims[(0, "domain", "outbound", "bounced", "x.org")].events == 1
+    assert (0, "category", "outbound", "delivered", "") not in dims
+
+
+def test_delta_message_counts_and_recent_seconds():
+    msg = counters.delta_message([_row(10_000), _row(10_500), _row(0, "bounced")], now_ms=20_000)
+    assert msg["n"] == 3
+    assert ["outbound", "delivered", "mta-01", 2] in msg["counts"]
+    assert [10, "outbound", "delivered", 2] in msg["seconds"]

@@ -1,0 +1,1 @@
+"""Operator and developer tools that are not part of the running service (traffic generator)."""
