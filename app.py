@@ -13,6 +13,7 @@ import redis
 from flask import Flask
 
 import ingest
+import realtime
 from api import health
 from components import shell
 from config import ConfigError, Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(health.bp)
     ratelimit.init_limiter(server, settings, ingest.bp)
     server.register_blueprint(ingest.bp)
+    realtime.init_realtime(server)
     _mount_dash(server)
     return server
 
