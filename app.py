@@ -15,6 +15,7 @@ from flask import Flask
 import ingest
 import realtime
 from api import health
+from api import queue as queue_api
 from components import shell
 from config import ConfigError, Settings
 from ingest import ratelimit
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.extensions["redis"] = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
     db.init_engine(settings)
     server.register_blueprint(health.bp)
+    server.register_blueprint(queue_api.bp)
     ratelimit.init_limiter(server, settings, ingest.bp)
     server.register_blueprint(ingest.bp)
     realtime.init_realtime(server)
