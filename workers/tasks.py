@@ -16,7 +16,7 @@ from store import counters, events, rollups
 from workers import context
 
 log = logging.getLogger(__name__)
-DRAIN_SECONDS = 5.0  # then yield, so a higher-priority queue gets the worker between drain jobs
+DRAIN_SECONDS = 2.0  # then yield the worker, re-enqueued at the back of this class's queue
 DEADLOCK = "40P01"
 
 
@@ -56,12 +56,23 @@ def _hand_over(cls: str, rows: list, exc: Exception) -> None:
                   job_timeout=600, failure_ttl=30 * 86400, description=f"write {len(rows)} {cls} events")
 
 
+def _claim_by_priority(conn, cls: str):
+    """Claim from the most urgent non-empty buffer at or above this class: a busy low-priority drain must not
+    keep bounces waiting behind it, so every batch boundary is a chance for higher classes."""
+    settings = context.settings()
+    for candidate in buffer.QUEUES:
+        claim = buffer.claim(conn, candidate, settings.write_batch_max, settings.write_lease_seconds)
+        if claim is not None or candidate == cls:
+            return claim
+    return None
+
+
 def drain_events(cls: str) -> int:
     """Write the class buffer in batches until it is empty or the time slice is used; return rows written."""
-    conn, settings = context.redis_conn(), context.settings()
+    conn = context.redis_conn()
     deadline, written = time.monotonic() + DRAIN_SECONDS, 0
     while True:
-        claim = buffer.claim(conn, cls, settings.write_batch_max, settings.write_lease_seconds)
+        claim = _claim_by_priority(conn, cls)
         if claim is None:
             if not buffer.settle(conn, cls):
                 return written
@@ -70,7 +81,7 @@ def drain_events(cls: str) -> int:
         try:
             written += write_rows(claim.rows)
         except Exception as exc:  # any failure: the rows move to a retrying job, never lost, never stuck here
-            _hand_over(cls, claim.rows, exc)
+            _hand_over(claim.cls, claim.rows, exc)
         claim.ack()
         if time.monotonic() > deadline:
             rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
