@@ -14,6 +14,8 @@ import redis
 
 CHANNEL = "email-flow"
 SPARK_SECONDS = 300
+SPARK_TYPES = ("received", "delivered")
+SECONDS_KEY = "mailflow:seconds"
 
 
 def delta_message(rows: list, now_ms: int | None = None) -> dict:
@@ -32,8 +34,32 @@ def delta_message(rows: list, now_ms: int | None = None) -> dict:
     }
 
 
-def publish(conn: redis.Redis, rows: list) -> int:
-    """Publish a batch's delta; returns the number of subscribers that received it (0 when rows is empty)."""
+def publish(conn: redis.Redis, rows: list, now_ms: int | None = None) -> int:
+    """Publish a batch's delta and keep its per-second counts for the sparkline; returns the subscriber count."""
     if not rows:
         return 0
-    return conn.publish(CHANNEL, msgspec.json.encode(delta_message(rows)))
+    message = delta_message(rows, now_ms)
+    pipe = conn.pipeline(transaction=False)
+    for second, direction, event_type, n in message["seconds"]:
+        if event_type in SPARK_TYPES:
+            key = f"{SECONDS_KEY}:{second // 60}"
+            pipe.hincrby(key, f"{second}:{event_type}", n)
+            pipe.expire(key, SPARK_SECONDS + 120)
+    pipe.publish(CHANNEL, msgspec.json.encode(message))
+    return pipe.execute()[-1]
+
+
+def recent_seconds(conn: redis.Redis, now: float | None = None) -> list[list[int]]:
+    """[[epoch second, received, delivered], ...] for the last five minutes (both directions), oldest first."""
+    now_s = int(now if now is not None else time.time())
+    pipe = conn.pipeline(transaction=False)
+    minutes = range((now_s - SPARK_SECONDS) // 60, now_s // 60 + 1)
+    for minute in minutes:
+        pipe.hgetall(f"{SECONDS_KEY}:{minute}")
+    cells: dict[int, list[int]] = {}
+    for fields in pipe.execute():
+        for field, n in fields.items():
+            second, event_type = field.decode().split(":")
+            cell = cells.setdefault(int(second), [0, 0])
+            cell[SPARK_TYPES.index(event_type)] += int(n)
+    return [[s, *cells[s]] for s in sorted(cells) if now_s - SPARK_SECONDS <= s <= now_s]

@@ -50,3 +50,12 @@ def test_delta_message_counts_and_recent_seconds():
     assert msg["n"] == 3
     assert ["outbound", "delivered", "mta-01", 2] in msg["counts"]
     assert [10, "outbound", "delivered", 2] in msg["seconds"]
+
+
+def test_recent_seconds_round_trip():
+    import fakeredis
+
+    conn = fakeredis.FakeRedis()
+    now_ms = 1_000_000_000
+    counters.publish(conn, [_row(now_ms - 2000), _row(now_ms - 2000, "received"), _row(now_ms - 1000)], now_ms)
+    assert counters.recent_seconds(conn, now=now_ms / 1000) == [[999_998, 1, 1], [999_999, 0, 1]]
