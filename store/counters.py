@@ -40,7 +40,7 @@ def publish(conn: redis.Redis, rows: list, now_ms: int | None = None) -> int:
         return 0
     message = delta_message(rows, now_ms)
     pipe = conn.pipeline(transaction=False)
-    for second, direction, event_type, n in message["seconds"]:
+    for second, _direction, event_type, n in message["seconds"]:
         if event_type in SPARK_TYPES:
             key = f"{SECONDS_KEY}:{second // 60}"
             pipe.hincrby(key, f"{second}:{event_type}", n)

@@ -13,7 +13,8 @@ import rq
 import buffer
 from workers import context
 
-QUEUE_NAMES = [*buffer.QUEUES.values(), "maintenance"]
+# maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog
+QUEUE_NAMES = ["maintenance", *buffer.QUEUES.values()]
 
 
 class JobIdFilter(logging.Filter):
@@ -33,6 +34,7 @@ def run_worker(burst: bool = False) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(job_id)s] %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
     import workers.maintenance  # noqa: F401  (preload: the first job must not pay for imports)
+    import workers.queue_poll  # noqa: F401
     import workers.tasks  # noqa: F401
 
     context.engine()
