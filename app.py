@@ -12,6 +12,7 @@ import dash
 import redis
 from flask import Flask
 
+import api
 import ingest
 import realtime
 from api import health
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.register_blueprint(queue_api.bp)
     ratelimit.init_limiter(server, settings, ingest.bp)
     server.register_blueprint(ingest.bp)
+    server.register_blueprint(api.bp)
     realtime.init_realtime(server)
     _mount_dash(server)
     return server

@@ -1,0 +1,103 @@
+"""The OpenAPI 3 document of the query API, served at /api/v1/openapi.json (outside the blueprint's prefix, added
+to the app when the blueprint is registered). Hand-written; parameters carry enums, formats and bounds so that a
+schema-driven fuzzer can exercise every endpoint.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from api import bp
+from api.routes import PARAMS
+from store.breakdown import DIMS, SORTS, STATS_DIMS
+from store.filters import DIRECTIONS, EVENT_TYPES, RANGES
+
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
+_TIME = {"type": "string", "description": "RFC 3339 with offset (2026-11-28T09:00:00Z) or epoch milliseconds",
+         "anyOf": [{"format": "date-time"}, {"pattern": "^[0-9]{1,15}$"}]}
+PARAMETERS = {
+    "range": ({"type": "string", "enum": list(RANGES), "default": "24h"},
+              "Preset range ending now (default 24h); not with from/to. < 6 h reads 5-minute buckets, "
+              "6 h-7 d hourly, longer daily; the range is widened to whole UTC buckets."),
+    "from": (_TIME, "Explicit start (inclusive, rounded down to a bucket); not with range."),
+    "to": (_TIME, "Explicit end (exclusive, rounded up to a bucket); needs from; default now."),
+    "direction": ({"type": "string", "enum": list(DIRECTIONS)}, "Only this direction."),
+    "node": (_TEXT, "Only this MTA node."),
+    "zone": (_TEXT, "Only this sending zone."),
+    "domain": (_TEXT, "Only this peer domain: recipient domain (outbound) or sender domain (inbound)."),
+    "provider": (_TEXT, "Only this mailbox provider group (gmail, outlook, yahoo, ..., other)."),
+    "limit": ({"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "Number of groups shown."),
+}
+_ENDPOINTS = {
+    "throughput": ("Events per bucket and type, zero-filled over the range",
+                   "Honours direction, node, zone, or (instead of node/zone) domain or provider. by=node gives "
+                   "one series per node and cannot be combined with domain or provider.",
+                   {"by": ({"type": "string", "enum": ["node"]}, "One series per node.")}),
+    "stats": ("Per-group counts, rates, bytes and delivery times (top N + other + total)",
+              "by=node|zone honour direction, node, zone. by=domain|provider|ip|category honour direction, and "
+              "by=domain a domain filter, by=provider a provider filter. Rates are per received event. avg/P95 "
+              "delivery times are of delivered events; P95 is null where no histogram exists (ip, category).",
+              {"by": ({"type": "string", "enum": list(STATS_DIMS + DIMS), "default": "domain"}, "Grouping."),
+               "sort": ({"type": "string", "enum": list(SORTS), "default": "total"},
+                        "Sort field, descending (key ascending)."),
+               "limit": PARAMETERS["limit"]}),
+    "performance": ("Delivery time of delivered events: avg, P50/P95/P99, brackets, trend, by domain",
+                    "direction defaults to outbound. Honours node and zone, or domain or provider. Percentiles "
+                    "are within 4 % (log bins); bracket edges are moved to the nearest bin boundary, reported "
+                    "as from_ms/to_ms. by_domain is null with node, zone or provider filters.",
+                    {"limit": PARAMETERS["limit"]}),
+    "sizes": ("Size brackets and average-size trend of received events",
+              "Honours direction, node, zone (domain and provider are not available).", {}),
+    "bounce-analysis": ("Failures by category, reason class, domain, provider and SMTP response",
+                        "Failures are deferred, bounced, rejected and greylisted events. Honours direction only.",
+                        {"limit": PARAMETERS["limit"]}),
+    "summary": ("Counters per direction and type, per-hour rates and outcome rates",
+                "Honours direction, node, zone, or (instead of node/zone) domain or provider.", {}),
+    "events": ("Raw events newest first, keyset-paginated",
+               "Exact from/to (not widened). q is a case-insensitive substring of the sender, recipient or "
+               "Message-ID, searched within the range only. Pass next_cursor back as cursor for the next page.",
+               {"type": ({"type": "string", "enum": list(EVENT_TYPES)}, "Only this event type."),
+                "queue_id": ({**_TEXT, "maxLength": 64}, "Only this queue id."),
+                "q": ({**_TEXT, "maxLength": 200}, "Substring search over addresses and Message-ID."),
+                "cursor": ({"type": "string", "maxLength": 600}, "next_cursor of the previous page."),
+                "limit": ({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Page size.")}),
+}
+_ERROR = {"description": "Invalid, unsupported or repeated parameter",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _param(name: str, schema: dict, description: str, where: str = "query") -> dict:
+    return {"name": name, "in": where, "required": where == "path", "schema": schema, "description": description}
+
+
+def document() -> dict:
+    """The OpenAPI 3.0 document as a dict."""
+    paths = {}
+    for endpoint, (summary, description, own) in _ENDPOINTS.items():
+        params = [_param(n, *own.get(n, PARAMETERS.get(n, ({}, "")))) for n in sorted(PARAMS[endpoint])]
+        paths[f"/api/v1/email/{endpoint}"] = {"get": {
+            "summary": summary, "description": description, "operationId": endpoint.replace("-", "_"),
+            "parameters": params, "responses": {"200": _OK, "400": _ERROR, "503": _ERROR}}}
+    paths["/api/v1/email/messages/{queue_id}"] = {"get": {
+        "summary": "Every event of one message (queue id) in time order", "operationId": "message_timeline",
+        "parameters": [_param("queue_id", {**_TEXT, "maxLength": 64}, "ZoneMTA queue id", "path")],
+        "responses": {"200": _OK, "400": _ERROR, "404": _ERROR}}}
+    return {"openapi": "3.0.3",
+            "info": {"title": "Mailflow query API", "version": "1.0.0",
+                     "description": "Read-only email-flow figures from the rollups (raw events only for the event "
+                                    "list and message timeline). Times are RFC 3339 UTC. Unknown parameters are "
+                                    "rejected with 400."},
+            "paths": paths,
+            "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
+                                                 "properties": {"error": {"type": "string"}}}}}}
+
+
+def openapi_json():
+    """GET /api/v1/openapi.json."""
+    return jsonify(document())
+
+
+@bp.record_once
+def _mount(state) -> None:
+    state.app.add_url_rule("/api/v1/openapi.json", "api_openapi", openapi_json, methods=["GET"])

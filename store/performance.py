@@ -1,0 +1,61 @@
+"""Delivery performance of delivered events: average and P50/P95/P99 over the range, time brackets, a per-bucket
+trend and the slowest-to-fastest destination domains; plus message sizes. Rollups only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from store import breakdown, histogram, queries
+from store.filters import FilterError, Filters, iso
+from store.rollups import SIZE_EDGES
+
+
+def _avg(total: int, n: int) -> float | None:
+    return round(total / n, 1) if n else None
+
+
+def _by_domain(conn: Connection, f: Filters, limit: int) -> list[dict] | None:
+    """Top destination domains by delivered count with avg and P95; None when node/zone/provider filters apply."""
+    if f.mta_node is not None or f.zone is not None or f.provider is not None:
+        return None
+    table = breakdown.breakdown(conn, f, "domain", sort="delivered", limit=limit)
+    return [{"domain": g["key"], "delivered": g["delivered"], "avg_ms": g["avg_delivery_ms"],
+             "p95_ms": g["p95_delivery_ms"]} for g in table["groups"] if g["delivered"]]
+
+
+def performance(conn: Connection, f: Filters, limit: int = 10) -> dict:
+    """Delivery-time figures; direction defaults to outbound (inbound delivery is a local mailbox store)."""
+    f = f.replace(direction=f.direction or "outbound")
+    dim = f.dimension()
+    name, table = ("delivery_by_bucket_dim", "email_dim") if dim else ("delivery_by_bucket", "email_stats")
+    rows = {r.bucket: r for r in queries.execute(conn, name, f.params(), f.table(table))}
+    overall = histogram.total(r.dt_hist for r in rows.values())
+    n, total = sum(int(r.dt_n) for r in rows.values()), sum(int(r.dt_sum) for r in rows.values())
+    trend = []
+    for bucket in f.buckets():
+        r = rows.get(bucket)
+        trend.append({"time": iso(bucket), "delivered": int(r.dt_n) if r else 0,
+                      "avg_ms": _avg(int(r.dt_sum), int(r.dt_n)) if r else None,
+                      "p95_ms": histogram.percentile(r.dt_hist, 95) if r else None})
+    by_domain = _by_domain(conn, f, limit)
+    return {"range": f.describe(), "delivered": n, "avg_ms": _avg(total, n), **histogram.percentiles(overall),
+            "histogram": histogram.brackets(overall), "trend": trend, "by_domain": by_domain,
+            "by_domain_note": None if by_domain is not None else
+            "per-domain figures come from rollups without node, zone or provider keys; drop those filters"}
+
+
+def sizes(conn: Connection, f: Filters) -> dict:
+    """Size brackets and the average-size trend of received events (one per accepted message recipient)."""
+    if f.to_domain is not None or f.provider is not None:
+        raise FilterError("sizes come from the node/zone rollups, which have no domain or provider key")
+    rows = {r.bucket: r for r in queries.execute(conn, "sizes_by_bucket", f.params(), f.table("email_stats"))}
+    hist = histogram.total((r.size_hist for r in rows.values()), len(SIZE_EDGES) + 1)
+    sized, nbytes = sum(int(r.sized) for r in rows.values()), sum(int(r.bytes) for r in rows.values())
+    trend = []
+    for bucket in f.buckets():
+        r = rows.get(bucket)
+        trend.append({"time": iso(bucket), "messages": int(r.sized) if r else 0,
+                      "avg_bytes": _avg(int(r.bytes), int(r.sized)) if r else None})
+    return {"range": f.describe(), "messages": sized, "bytes": nbytes, "avg_bytes": _avg(nbytes, sized),
+            "histogram": histogram.size_brackets(hist), "trend": trend}
