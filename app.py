@@ -17,7 +17,7 @@ import ingest
 import realtime
 from api import health
 from api import queue as queue_api
-from components import shell
+from components import shell, urlstate  # noqa: F401  (urlstate registers the shell callbacks)
 from config import ConfigError, Settings
 from ingest import ratelimit
 from store import db

@@ -1,7 +1,8 @@
-"""The page shell: top bar (product, page tabs, global time range and auto-refresh) around Dash's page container.
+"""The page shell: top bar (product, page tabs, global time range, auto-refresh, theme, live status) around Dash's
+page container, plus the global URL, refresh interval and error banner every page shares.
 
-Range and refresh live in the URL query (`?range=24h&refresh=30`), so any view is a bookmark; `?kiosk=1` hides the
-chrome for wall screens. The shell only draws; the callback that keeps the URL in step lives in pages/_shell.py.
+Range, refresh, theme and kiosk live in the URL query (`?range=24h&refresh=30&kiosk=1`), so any view is a bookmark
+and a wall screen is just a URL. The shell only draws; its callbacks live in pages/_shell_callbacks.py.
 """
 
 from __future__ import annotations
@@ -10,50 +11,55 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-RANGES = [("1h", "Last hour"), ("6h", "6 hours"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days")]
+RANGES = [("1h", "Last hour"), ("6h", "Last 6 hours"), ("24h", "Last 24 hours"), ("7d", "Last 7 days"),
+          ("30d", "Last 30 days"), ("custom", "Custom …")]
 REFRESH = [("0", "Refresh off"), ("10", "Every 10 s"), ("30", "Every 30 s"), ("60", "Every minute"),
            ("300", "Every 5 min")]
 
 
 def _nav_links() -> list:
     return [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], id=f"nav-{page['module']}",
-                                active="exact"))
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], id=f"nav-{page['module'].split('.')[-1]}",
+                                active="exact", className="px-3"))
         for page in dash.page_registry.values()
         if not page.get("hide_nav")
     ]
 
 
+def _select(id_: str, options: list[tuple[str, str]], value: str, width: str) -> dbc.Select:
+    return dbc.Select(id=id_, options=[{"label": lbl, "value": v} for v, lbl in options], value=value, size="sm",
+                      style={"width": width}, className="me-2")
+
+
 def _controls() -> html.Div:
+    custom = html.Div(
+        [dbc.Input(id="shell-from", type="datetime-local", size="sm", className="me-1", debounce=True),
+         dbc.Input(id="shell-to", type="datetime-local", size="sm", className="me-2", debounce=True)],
+        id="shell-custom", className="d-none", title="custom range (UTC)")
     return html.Div(
-        [
-            dbc.Select(id="shell-range", options=[{"label": lbl, "value": v} for v, lbl in RANGES],
-                       value="24h", size="sm", className="me-2"),
-            dbc.Select(id="shell-refresh", options=[{"label": lbl, "value": v} for v, lbl in REFRESH],
-                       value="0", size="sm"),
-        ],
-        className="d-flex ms-auto",
+        [_select("shell-range", RANGES, "24h", "10.5rem"), custom,
+         _select("shell-refresh", REFRESH, "0", "9rem"),
+         dbc.Switch(id="shell-dark", label="Dark", value=False, className="text-light me-3 mb-0"),
+         dbc.Badge("connecting", id="live-status", color="secondary", className="live-status")],
+        className="d-flex align-items-center ms-auto flex-wrap",
     )
 
 
 def layout() -> html.Div:
-    """The whole-app layout: location, top bar, page container."""
+    """The whole-app layout: location, refresh timer, top bar, error banner, page container."""
     bar = dbc.Navbar(
-        dbc.Container(
-            [
-                dbc.NavbarBrand("Mailflow", href="/", className="fw-bold"),
-                dbc.Nav(_nav_links(), pills=True, className="me-auto"),
-                _controls(),
-            ],
-            fluid=True,
-        ),
-        id="shell-navbar",
-        color="dark",
-        dark=True,
-        className="mb-3",
+        dbc.Container([dbc.NavbarBrand("✉ Mailflow", href="/", className="fw-bold me-4"),
+                       dbc.Nav(_nav_links(), pills=True, className="me-auto"), _controls()], fluid=True),
+        id="shell-navbar", color="dark", dark=True, className="mb-3 shell-navbar",
     )
     return html.Div(
-        [dcc.Location(id="url", refresh="callback-nav"), bar,
-         dbc.Container(dash.page_container, fluid=True, id="shell-body")],
+        [dcc.Location(id="url", refresh="callback-nav"),
+         dcc.Interval(id="shell-interval", interval=30_000, disabled=True),
+         dcc.Store(id="shell-theme", data="light"),
+         dcc.Store(id="shell-sink"),
+         bar,
+         dbc.Container([dbc.Alert(id="shell-alert", is_open=False, color="danger", dismissable=True,
+                                  className="shell-alert"),
+                        dash.page_container], fluid=True, id="shell-body")],
         id="shell",
     )

@@ -1,11 +1,80 @@
-"""Inbound page."""
+"""Inbound flow: the inbound counters and the inbound throughput (delivered, spam, rejected, greylisted)."""
 
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-dash.register_page(__name__, path="/inbound", name="Inbound", order=1)
+from components import kpi, panels
+from components.figures import empty_figure
+from components.urlstate import view_state
+from pages import _data
+from store import breakdown, counters, inbound, traffic
+
+dash.register_page(__name__, path="/inbound", name="Inbound", order=1, title="Mailflow: inbound flow")
+AREA = ("delivered", "spam", "rejected", "greylisted")
 
 
 def layout(**_query) -> html.Div:
-    """Page skeleton; charts arrive with the dashboard issue."""
-    return html.Div([html.H2("Inbound"), html.P("Charts for this page are being built.", id="inbound-note")])
+    """Skeleton: counters, throughput, top sending domains and per-node lines."""
+    graph = dcc.Loading(dcc.Graph(id="inbound-throughput", figure=empty_figure("Loading …"),
+                                  config={"displaylogo": False}), type="dot", delay_show=400)
+    return html.Div([
+        dcc.Store(id="inbound-kpi-base"), dcc.Store(id="inbound-spark-base"), dcc.Store(id="inbound-sink"),
+        dbc.Row([dbc.Col(kpi.flow_column("inbound", "Inbound"), lg=6),
+                 dbc.Col(html.Div([html.Div("Emails per second, last 5 minutes", className="section-title mb-1"),
+                                   html.Div(id="flow-spark"), html.Div("", id="flow-spark-rate",
+                                                                        className="kpi-rate")]), lg=3)],
+                className="mb-3 g-3"),
+        kpi.card("Inbound throughput", graph, html.Small("click a point to list its events", className="text-muted")),
+        dbc.Row([dbc.Col(kpi.card("Top sending domains", dcc.Graph(id="inbound-domains",
+                                                                   figure=empty_figure("Loading …"))), lg=6),
+                 dbc.Col(kpi.card("Inbound by MX node (received)", dcc.Graph(id="inbound-nodes",
+                                                                           figure=empty_figure("Loading …"))), lg=6)],
+                className="g-3 mt-1"),
+    ])
+
+
+@callback(Output("inbound-kpi-base", "data"), Output("inbound-spark-base", "data"),
+          Input("url", "search"), Input("shell-interval", "n_intervals"))
+def update_inbound_counters(search, _tick):
+    """Base numbers for the inbound counters."""
+    summary = _data.load(traffic.summary, _data.filters(search, direction="inbound"))
+    if summary is None:
+        return no_update, no_update
+    _data.clear_error()
+    return (panels.kpi_base(summary, live=view_state(search)["range"] != "custom"),
+            counters.recent_seconds(_data.redis_conn()))
+
+
+@callback(Output("inbound-throughput", "figure"), Output("inbound-domains", "figure"),
+          Output("inbound-nodes", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Input("shell-theme", "data"))
+def update_inbound(search, _tick, theme):
+    """Inbound charts."""
+    f, theme = _data.filters(search, direction="inbound"), _data.theme_of(theme)
+    flow = _data.load(inbound.inbound_flow, f)
+    domains = _data.load(breakdown.breakdown, f, "domain", "total", 10)
+    nodes = _data.load(traffic.throughput, f, by_node=True)
+    if flow is None or domains is None or nodes is None:
+        return no_update, no_update, no_update
+    rows = [{"key": g["key"], "n": g["total"]} for g in domains["groups"]]
+    return (panels.throughput_figure(flow, "inbound", AREA, theme),
+            panels.bars_of(rows, theme, value="n", empty="(no sender domain)", color="#0d6efd"),
+            panels.node_figure(nodes, "received", theme))
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("inbound-throughput", "clickData"),
+          State("url", "search"), prevent_initial_call=True)
+def drill_down(click, search):
+    """A clicked point opens the inbound events of that bucket and type."""
+    if not click or not click.get("points"):
+        return no_update
+    start, end, key = panels.bucket_of(click, _data.filters(search).bucket_seconds)
+    return panels.events_href(search, start, end, direction="inbound", type="delivered" if key == "spam" else key)
+
+
+dash.clientside_callback(dash.ClientsideFunction("mailflow", "kpiBase"), Output("inbound-sink", "data"),
+                         Input("inbound-kpi-base", "data"))
+dash.clientside_callback(dash.ClientsideFunction("mailflow", "sparkBase"),
+                         Output("inbound-sink", "data", allow_duplicate=True), Input("inbound-spark-base", "data"),
+                         prevent_initial_call=True)

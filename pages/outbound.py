@@ -1,11 +1,98 @@
-"""Outbound flow page (the landing page): counters, throughput, per-node lines, sizes, bounce analysis."""
+"""Outbound flow, the landing page: live flow counters and emails/s, outbound throughput (click a point to drill
+down), outbound per MTA node, message sizes, and bounce analysis."""
 
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-dash.register_page(__name__, path="/", name="Outbound", order=0)
+from components import kpi, panels
+from components.figures import empty_figure
+from components.urlstate import view_state
+from pages import _data
+from store import bounces, counters, performance, traffic
+
+dash.register_page(__name__, path="/", name="Outbound", order=0, title="Mailflow: outbound flow")
+
+
+def _graph(id_: str, height: int = 340) -> dcc.Loading:
+    return dcc.Loading(dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height),
+                                 config={"displaylogo": False}), type="dot", delay_show=400)
 
 
 def layout(**_query) -> html.Div:
-    """Page skeleton; charts arrive with the dashboard issue."""
-    return html.Div([html.H2("Outbound flow"), html.P("Charts for this page are being built.", id="outbound-note")])
+    """Skeleton only: every number and chart is filled by the callbacks below."""
+    spark = html.Div([html.Div("Emails per second, last 5 minutes", className="section-title mb-1"),
+                      html.Div(id="flow-spark"), html.Div("", id="flow-spark-rate", className="kpi-rate")])
+    return html.Div([
+        dcc.Store(id="flow-kpi-base"), dcc.Store(id="flow-spark-base"), dcc.Store(id="flow-sink"),
+        dbc.Row([dbc.Col(kpi.flow_column("outbound", "Outbound"), lg=5),
+                 dbc.Col(kpi.flow_column("inbound", "Inbound"), lg=5),
+                 dbc.Col(spark, lg=2)], className="mb-3 g-3"),
+        dbc.Row([dbc.Col(kpi.card("Outbound throughput", _graph("outbound-throughput"),
+                                  html.Small("click a point to list its events", className="text-muted")), lg=8),
+                 dbc.Col(kpi.card("Outbound by MTA node (delivered)", _graph("outbound-nodes")), lg=4)],
+                className="g-3 mb-3"),
+        dbc.Row([dbc.Col(kpi.card("Message sizes", _graph("outbound-sizes", 320)), lg=4),
+                 dbc.Col(kpi.card("Failures by reason", _graph("outbound-reasons", 320)), lg=4),
+                 dbc.Col(kpi.card("Failures by category", _graph("outbound-categories", 320)), lg=4)],
+                className="g-3 mb-3"),
+        kpi.card("Top SMTP responses of failures", html.Div(id="outbound-responses")),
+    ])
+
+
+@callback(Output("flow-kpi-base", "data"), Output("flow-spark-base", "data"),
+          Input("url", "search"), Input("shell-interval", "n_intervals"))
+def update_counters(search, _tick):
+    """Base numbers for the live counters (the browser adds WebSocket deltas on top)."""
+    summary = _data.load(traffic.summary, _data.filters(search))
+    if summary is None:
+        return no_update, no_update
+    _data.clear_error()
+    live = view_state(search)["range"] != "custom"
+    return panels.kpi_base(summary, live), counters.recent_seconds(_data.redis_conn())
+
+
+@callback(Output("outbound-throughput", "figure"), Output("outbound-nodes", "figure"),
+          Output("outbound-sizes", "figure"), Output("outbound-size-trend", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Input("shell-theme", "data"))
+def update_flow(search, _tick, theme):
+    """Throughput, per-node and size charts."""
+    f, theme = _data.filters(search, direction="outbound"), _data.theme_of(theme)
+    flow, nodes = _data.load(traffic.throughput, f), _data.load(traffic.throughput, f, by_node=True)
+    sizes = _data.load(performance.sizes, f)
+    if flow is None or nodes is None or sizes is None:
+        return no_update, no_update, no_update, no_update
+    return (panels.throughput_figure(flow, "outbound", panels.OUTBOUND_AREA, theme),
+            panels.node_figure(nodes, "delivered", theme), *panels.size_figures(sizes, theme))
+
+
+@callback(Output("outbound-reasons", "figure"), Output("outbound-categories", "figure"),
+          Output("outbound-responses", "children"), Input("url", "search"),
+          Input("shell-interval", "n_intervals"), Input("shell-theme", "data"))
+def update_bounces(search, _tick, theme):
+    """Bounce analysis: reason classes, ZoneMTA categories, top normalised responses."""
+    f, theme = _data.filters(search, direction="outbound"), _data.theme_of(theme)
+    data = _data.load(bounces.bounce_analysis, f)
+    if data is None:
+        return no_update, no_update, no_update
+    return (panels.bars_of(data["by_reason"], theme), panels.bars_of(data["by_category"], theme, color="#f0ad00"),
+            panels.responses_table(data["top_responses"]))
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("outbound-throughput", "clickData"),
+          Input("outbound-nodes", "clickData"), State("url", "search"), prevent_initial_call=True)
+def drill_down(flow_click, node_click, search):
+    """A clicked point opens the events of that bucket (and type, or node)."""
+    click = dash.ctx.triggered[0]["value"] if dash.ctx.triggered else None
+    if not click or not click.get("points"):
+        return no_update
+    start, end, key = panels.bucket_of(click, _data.filters(search).bucket_seconds)
+    by = {"type": key} if dash.ctx.triggered_id == "outbound-throughput" else {"node": key, "type": "delivered"}
+    return panels.events_href(search, start, end, direction="outbound", **by)
+
+
+dash.clientside_callback(dash.ClientsideFunction("mailflow", "kpiBase"), Output("flow-sink", "data"),
+                         Input("flow-kpi-base", "data"))
+dash.clientside_callback(dash.ClientsideFunction("mailflow", "sparkBase"), Output("flow-sink", "data",
+                                                                                  allow_duplicate=True),
+                         Input("flow-spark-base", "data"), prevent_initial_call=True)

@@ -1,11 +1,84 @@
-"""Performance page."""
+"""Delivery performance: average/P95/P99 gauges, the delivery-time histogram, the per-destination-domain table
+(sortable, filterable; click a row for its events) and the delivery-time trend."""
 
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
-dash.register_page(__name__, path="/performance", name="Performance", order=3)
+from components import figures, kpi, panels
+from components.figures import empty_figure
+from pages import _data
+from store import breakdown, performance
+
+dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
+COLUMNS = [("key", "Domain", "text"), ("total", "Events", "numeric"), ("delivered", "Delivered", "numeric"),
+           ("avg_s", "Avg s", "numeric"), ("p95_s", "P95 s", "numeric"), ("delivery_pct", "Delivery %", "numeric"),
+           ("bounce_pct", "Bounce %", "numeric")]
+
+
+def _graph(id_: str, height: int = 230) -> dcc.Graph:
+    return dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height), config={"displaylogo": False})
 
 
 def layout(**_query) -> html.Div:
-    """Page skeleton; charts arrive with the dashboard issue."""
-    return html.Div([html.H2("Performance"), html.P("Charts for this page are being built.", id="performance-note")])
+    """Skeleton."""
+    table = dash_table.DataTable(
+        id="perf-domains", columns=[{"id": c, "name": n, "type": t} for c, n, t in COLUMNS], data=[],
+        sort_action="native", filter_action="native", page_size=15, style_as_list_view=True,
+        style_cell={"fontFamily": "inherit", "padding": "4px 8px", "backgroundColor": "transparent"},
+        style_header={"fontWeight": "600"}, style_table={"overflowX": "auto"})
+    return html.Div([
+        dbc.Row([dbc.Col(kpi.card(title, _graph(f"perf-gauge-{k}")), md=4)
+                 for k, title in (("avg", "Average delivery time"), ("p95", "P95"), ("p99", "P99"))],
+                className="g-3 mb-3"),
+        dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
+                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300)), lg=7)],
+                className="g-3 mb-3"),
+        kpi.card("By destination domain", table, html.Small("click a row to list its events", className="text-muted")),
+    ])
+
+
+def _seconds(ms):
+    return None if ms is None else round(ms / 1000, 2)
+
+
+@callback(Output("perf-gauge-avg", "figure"), Output("perf-gauge-p95", "figure"), Output("perf-gauge-p99", "figure"),
+          Output("perf-histogram", "figure"), Output("perf-trend", "figure"), Input("url", "search"),
+          Input("shell-interval", "n_intervals"), Input("shell-theme", "data"))
+def update_performance(search, _tick, theme):
+    """Gauges, histogram and trend of outbound delivery times."""
+    theme = _data.theme_of(theme)
+    data = _data.load(performance.performance, _data.filters(search, direction="outbound"))
+    if data is None:
+        return (no_update,) * 5
+    _data.clear_error()
+    gauges = [figures.gauge(_seconds(data[k]), "", theme) for k in ("avg_ms", "p95", "p99")]
+    brackets = data["histogram"]
+    bars = figures.bars_with_line([b["bracket"] for b in brackets], [b["events"] for b in brackets], None, theme,
+                                  bar_name="delivered", height=300)
+    rows = [{"time": p["time"], "series": s, "value": _seconds(p[k])} for p in data["trend"]
+            for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
+    trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds")
+    return (*gauges, bars, trend)
+
+
+@callback(Output("perf-domains", "data"), Input("url", "search"), Input("shell-interval", "n_intervals"))
+def update_domains(search, _tick):
+    """Per-destination-domain rows (top 200 by events)."""
+    data = _data.load(breakdown.breakdown, _data.filters(search, direction="outbound"), "domain", "total", 200)
+    if data is None:
+        return no_update
+    return [{"key": g["key"] or "(none)", "total": g["total"], "delivered": g["delivered"],
+             "avg_s": _seconds(g["avg_delivery_ms"]), "p95_s": _seconds(g["p95_delivery_ms"]),
+             "delivery_pct": None if g["delivery_rate"] is None else round(100 * g["delivery_rate"], 1),
+             "bounce_pct": None if g["bounce_rate"] is None else round(100 * g["bounce_rate"], 1)}
+            for g in data["groups"]]
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("perf-domains", "active_cell"),
+          State("perf-domains", "derived_viewport_data"), State("url", "search"), prevent_initial_call=True)
+def open_domain_events(cell, rows, search):
+    """Drill down: the events of the clicked domain over the current range."""
+    if not cell or not rows or cell["row"] >= len(rows) or rows[cell["row"]]["key"] == "(none)":
+        return no_update
+    return panels.events_href(search, direction="outbound", domain=rows[cell["row"]]["key"])

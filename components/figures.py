@@ -1,0 +1,114 @@
+"""Pure figure builders: data in, Plotly figure out. No queries, no callbacks, so each is testable alone.
+
+Every builder takes the theme name and returns a complete figure; an empty input gives an explicit empty-state
+figure ("No events in this range") instead of blank axes, so a wall screen never shows a silently empty chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components.theme import TYPE_COLORS, template
+
+GAUGE_STEPS = [(0, 3, "#198754"), (3, 10, "#f0ad00"), (10, 60, "#dc3545")]
+
+
+def empty_figure(message: str, theme: str = "light", height: int = 320) -> go.Figure:
+    """A figure holding only a centred message."""
+    fig = go.Figure(layout={"template": template(theme), "height": height})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(text=message, showarrow=False, font={"size": 15}, xref="paper", yref="paper", x=0.5, y=0.5)
+    return fig
+
+
+def _layout(fig: go.Figure, theme: str, height: int, title: str | None = None, **extra) -> go.Figure:
+    fig.update_layout(template=template(theme), height=height, title=title, **extra)
+    return fig
+
+
+def stacked_area(df: pd.DataFrame, series: Sequence[tuple[str, str]], theme: str, height: int = 340,
+                 y_title: str = "events") -> go.Figure:
+    """Stacked areas over df['time'], one per (column, label) in series, coloured by event type."""
+    if df.empty or not df[[c for c, _ in series]].to_numpy().any():
+        return empty_figure("No events in this range", theme, height)
+    fig = go.Figure()
+    for column, label in series:
+        fig.add_scatter(x=df["time"], y=df[column], name=label, stackgroup="one", mode="lines",
+                        line={"width": 0.5, "color": TYPE_COLORS.get(column)}, customdata=[column] * len(df))
+    fig.update_yaxes(title=y_title, rangemode="tozero")
+    return _layout(fig, theme, height)
+
+
+def lines(df: pd.DataFrame, x: str, y: str, by: str, theme: str, height: int = 320, y_title: str = "") -> go.Figure:
+    """One line per value of df[by] (e.g. one per MTA node), so an outlier stands out."""
+    if df.empty:
+        return empty_figure("No events in this range", theme, height)
+    fig = go.Figure()
+    for key, part in df.groupby(by, sort=True):
+        fig.add_scatter(x=part[x], y=part[y], name=str(key), mode="lines", customdata=[key] * len(part))
+    fig.update_yaxes(title=y_title, rangemode="tozero")
+    return _layout(fig, theme, height)
+
+
+def bars_with_line(labels: Sequence[str], counts: Sequence[float], trend: pd.DataFrame | None, theme: str,
+                   bar_name: str = "messages", line_name: str = "average", line_title: str = "",
+                   height: int = 320) -> go.Figure:
+    """Bars per bracket, with an optional trend line on a secondary axis (size distribution + average size)."""
+    if not sum(counts):
+        return empty_figure("No events in this range", theme, height)
+    fig = go.Figure()
+    fig.add_bar(x=list(labels), y=list(counts), name=bar_name, marker_color="#0d6efd")
+    if trend is not None and not trend.empty:
+        fig.add_scatter(x=trend["time"], y=trend["value"], name=line_name, mode="lines", xaxis="x2", yaxis="y2",
+                        line={"color": "#fd7e14", "width": 2})
+        fig.update_layout(xaxis2={"overlaying": "x", "side": "top", "showgrid": False, "type": "date"},
+                          yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": line_title,
+                                  "rangemode": "tozero"})
+    return _layout(fig, theme, height, bargap=0.25)
+
+
+def hbar(labels: Sequence[str], values: Sequence[float], theme: str, height: int = 320, color: str = "#0d6efd",
+         x_title: str = "", text: Sequence[str] | None = None) -> go.Figure:
+    """Horizontal bars, largest on top."""
+    if not len(values) or not any(values):
+        return empty_figure("Nothing to show in this range", theme, height)
+    fig = go.Figure(go.Bar(x=list(values)[::-1], y=[str(lbl) for lbl in labels][::-1], orientation="h",
+                           marker_color=color, text=list(text)[::-1] if text else None, textposition="auto"))
+    fig.update_xaxes(title=x_title)
+    return _layout(fig, theme, height, hovermode="closest", margin={"l": 160, "r": 16, "t": 16, "b": 40})
+
+
+def pie(labels: Sequence[str], values: Sequence[float], theme: str, height: int = 320) -> go.Figure:
+    """A donut of shares."""
+    if not sum(values):
+        return empty_figure("Nothing to show", theme, height)
+    fig = go.Figure(go.Pie(labels=list(labels), values=list(values), hole=0.5, sort=True, textinfo="percent"))
+    return _layout(fig, theme, height, hovermode="closest", legend={"orientation": "v"})
+
+
+def gauge(seconds: float | None, title: str, theme: str, height: int = 230) -> go.Figure:
+    """Delivery-time gauge: green under 3 s, amber under 10 s, red from 10 s."""
+    value = seconds if seconds is not None else 0
+    color = next((c for lo, hi, c in GAUGE_STEPS if lo <= value < hi), GAUGE_STEPS[-1][2])
+    fig = go.Figure(go.Indicator(
+        mode="gauge+number", value=value, number={"suffix": " s", "valueformat": ".2f"}, title={"text": title},
+        gauge={"axis": {"range": [0, max(30, value * 1.1)]}, "bar": {"color": color},
+               "steps": [{"range": [lo, hi], "color": c, "thickness": 0.15} for lo, hi, c in GAUGE_STEPS]}))
+    if seconds is None:
+        fig.update_traces(number={"font": {"color": "rgba(0,0,0,0)"}})
+        fig.add_annotation(text="no deliveries", showarrow=False, x=0.5, y=0.2, xref="paper", yref="paper")
+    return _layout(fig, theme, height, margin={"l": 24, "r": 24, "t": 48, "b": 8})
+
+
+def sparkline(df: pd.DataFrame, theme: str, height: int = 80, color: str = "#0d6efd") -> go.Figure:
+    """A bare trend line (queue size over the last hour)."""
+    fig = go.Figure()
+    if not df.empty:
+        fig.add_scatter(x=df["time"], y=df["value"], mode="lines", fill="tozeroy", line={"color": color, "width": 2})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, rangemode="tozero")
+    return _layout(fig, theme, height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False)

@@ -1,0 +1,66 @@
+"""Queue page pieces: total with sparkline, per-node bars with stale markers, ages, oldest message, reasons."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import html
+
+from components import figures
+
+
+def _age(seconds: int) -> str:
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 86400 else f"{seconds / 86400:.1f} d"
+
+
+def trend_frame(trend: list[dict] | None) -> pd.DataFrame:
+    """Queue-size trend as a time/value frame."""
+    frame = pd.DataFrame([{"time": t["ts"], "value": t["total"]} for t in trend or []], columns=["time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"])
+    return frame
+
+
+def node_status(nodes: list[dict]) -> html.Div:
+    """One line per node: name, counts, and a 'stale since …' badge with the error when its API is down."""
+    if not nodes:
+        return html.Div("No ZoneMTA node polled yet (set ZONEMTA_NODES; the scheduler polls every 10 s).",
+                        className="text-muted", id="queue-no-nodes")
+    rows = []
+    for n in nodes:
+        badge = (dbc.Badge(f"stale since {(n.get('since') or 'never')[:19].replace('T', ' ')}", color="warning",
+                           text_color="dark", className="stale-badge ms-2", title=n.get("error") or "")
+                 if n["stale"] else dbc.Badge("live", color="success", className="stale-badge ms-2"))
+        rows.append(html.Tr([html.Td([html.Span(n["node"], className="fw-semibold"), badge]),
+                             html.Td(f"{n['active']:,}", className="text-end"),
+                             html.Td(f"{n['deferred']:,}", className="text-end"),
+                             html.Td((n.get("error") or "")[:80], className="small text-muted")],
+                            className="table-warning" if n["stale"] else "", id=f"queue-node-{n['node']}"))
+    head = html.Thead(html.Tr([html.Th("Node"), html.Th("Active", className="text-end"),
+                               html.Th("Deferred", className="text-end"), html.Th("")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", className="mb-0", id="queue-node-table")
+
+
+def oldest_card(oldest: dict | None) -> html.Div:
+    """The oldest queued message: age, id (links to its timeline), zone, recipient domain, node."""
+    if not oldest:
+        return html.Div("The queues are empty.", className="text-muted")
+    return html.Div([
+        html.Div(_age(oldest["age_seconds"]), className="kpi-value"),
+        html.Div([html.A(oldest["id"], href=f"/message/{oldest['id']}", className="mono"),
+                  f" · zone {oldest.get('zone') or '-'} · to {oldest.get('recipient_domain') or '-'}"
+                  f" · on {oldest.get('node') or '-'}"], className="small"),
+    ])
+
+
+def node_bars(nodes: list[dict], theme: str):
+    """Queue per node, horizontal bars; stale nodes keep their last value and say so in the label."""
+    labels = [n["node"] + (" (stale)" if n["stale"] else "") for n in nodes]
+    return figures.hbar(labels, [n["total"] for n in nodes], theme, height=260, x_title="messages queued")
+
+
+def age_bars(ages: list[dict], theme: str):
+    """Queued messages per age bracket."""
+    return figures.hbar([a["bracket"] for a in ages], [a["count"] for a in ages], theme, height=260,
+                        color="#6f42c1", x_title="messages")

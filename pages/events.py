@@ -1,0 +1,71 @@
+"""Drill-down: the raw events behind a chart point or a table row, newest first, paginated with a cursor in the
+URL (so a page of events is a bookmark too). Filters: time range, type, direction, node, domain, queue id, text."""
+
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components import eventlist, kpi
+from components.urlstate import filter_args, view_state
+from pages import _data
+from store import event_log
+from store.filters import FilterError, Filters
+
+dash.register_page(__name__, path="/events", name="Events", order=4, title="Mailflow: events")
+PAGE_SIZE = 50
+KEYS = ("type", "direction", "node", "domain", "queue_id", "q")
+
+
+def layout(**query) -> html.Div:
+    """Filter chips, a search box, the table and the pager."""
+    chips = [dbc.Badge(f"{k}: {query[k]}", color="light", text_color="dark", className="me-1 border")
+             for k in KEYS if query.get(k) and k != "q"]
+    search = dbc.InputGroup([dbc.Input(id="events-q", value=query.get("q", ""), placeholder="address or Message-ID",
+                                       debounce=True), dbc.Button("Search", id="events-search", color="primary")],
+                            size="sm", style={"maxWidth": "28rem"})
+    return html.Div([
+        html.Div([html.H4("Events", className="me-3 mb-0"), *chips], className="d-flex align-items-center mb-2"),
+        search,
+        kpi.card("Newest first", dcc.Loading(html.Div(id="events-table"), type="dot", delay_show=300),
+                 html.Div(id="events-pager")),
+    ])
+
+
+def _query(search: str | None) -> dict:
+    return dict(parse_qsl((search or "").lstrip("?")))
+
+
+@callback(Output("events-table", "children"), Output("events-pager", "children"), Input("url", "search"),
+          State("url", "pathname"))
+def update_events(search, path):
+    """One page of events for the URL's filters."""
+    if path != "/events":
+        return no_update, no_update
+    query = _query(search)
+    try:
+        f = Filters.from_query(filter_args(view_state(search)) | {k: query[k] for k in ("direction", "node", "domain")
+                                                                    if query.get(k)}, snap=False)
+    except FilterError as exc:
+        return html.Div(f"Invalid filters: {exc}", className="text-danger"), ""
+    page = _data.load(event_log.event_page, f, event_type=query.get("type"), queue_id=query.get("queue_id"),
+                      q=query.get("q"), cursor=query.get("cursor"), limit=PAGE_SIZE)
+    if page is None:
+        return no_update, no_update
+    older = {k: v for k, v in query.items() if k != "cursor"} | {"cursor": page["next_cursor"]}
+    newest = {k: v for k, v in query.items() if k != "cursor"}
+    pager = html.Div([dcc.Link("⟲ newest", href="/events?" + urlencode(newest), className="me-3"),
+                      dcc.Link("older →", href="/events?" + urlencode(older), id="events-older")
+                      if page["next_cursor"] else html.Span("end of list", className="text-muted")])
+    return eventlist.event_table(page["events"]), pager
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("events-search", "n_clicks"),
+          Input("events-q", "n_submit"), State("events-q", "value"), State("url", "search"), prevent_initial_call=True)
+def search_events(_clicks, _submit, text, search):
+    """Apply the text search (and restart from the newest event)."""
+    query = {k: v for k, v in _query(search).items() if k not in ("cursor", "q")}
+    if text and text.strip():
+        query["q"] = text.strip()[:200]
+    return "/events?" + urlencode(query)
