@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import time
 
+import redis
 import rq
 
 import buffer
@@ -15,6 +18,7 @@ from workers import context
 
 # maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog
 QUEUE_NAMES = ["maintenance", *buffer.QUEUES.values()]
+log = logging.getLogger(__name__)
 
 
 class JobIdFilter(logging.Filter):
@@ -40,9 +44,31 @@ def run_worker(burst: bool = False) -> int:
     context.engine()
     conn = context.redis_conn()
     queues = [rq.Queue(name, connection=conn) for name in QUEUE_NAMES]
-    worker = rq.SimpleWorker(queues, connection=conn)
-    worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
-    return 0
+    while True:
+        worker = rq.SimpleWorker(queues, connection=conn)
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level)
+        except redis.RedisError as exc:  # raised by RQ's teardown when Redis is still down
+            log.warning("worker stopped on a Redis error: %s", exc)
+        # RQ's worker quits on any error inside a job's bookkeeping, e.g. Redis restarting mid-batch. A writer
+        # must outlive a Redis restart (a process manager's restart limit can give up during a long outage), so
+        # wait for Redis and work again. The claimed batch is safe: kick() recovers it when its lease expires.
+        # (RQ records a SIGTERM/SIGINT only in this attribute when the worker was idle: StopRequested is swallowed)
+        if burst or getattr(worker, "_shutdown_requested_date", None) is not None:
+            return 0
+        _wait_for_redis(conn)
+
+
+def _wait_for_redis(conn: redis.Redis) -> None:
+    # RQ's signal handlers stay installed and need Redis; between runs no job is in progress, so stop plainly
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    while True:
+        try:
+            conn.ping()
+            return
+        except redis.RedisError:
+            time.sleep(1)
 
 
 def requeue_failed() -> int:
