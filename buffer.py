@@ -58,6 +58,11 @@ for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
 end
 return n
 """
+_RELEASE = """
+while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do end
+redis.call('ZREM', KEYS[3], KEYS[1])
+redis.call('HDEL', KEYS[4], KEYS[1])
+"""
 _SETTLE = """
 if redis.call('LLEN', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) return 0 end
 redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
@@ -109,6 +114,11 @@ class Claim:
         pipe.zrem(PROCS, self.proc)
         pipe.hdel(PROCS + ":src", self.proc)
         pipe.execute()
+
+    def release(self) -> None:
+        """Give the claimed rows back, in order, to the head of their buffer (nothing could be written)."""
+        keys = [self.proc, buffer_key(self.cls), PROCS, PROCS + ":src"]
+        self.conn.eval(_RELEASE, len(keys), *keys)
 
 
 def claim(conn: redis.Redis, cls: str, max_events: int, lease_seconds: float) -> Claim | None:

@@ -12,7 +12,7 @@ from rq import Retry
 from sqlalchemy.exc import DBAPIError
 
 import buffer
-from store import counters, events, rollups
+from store import counters, events, health, rollups
 from workers import context
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,14 @@ def drain_events(cls: str) -> int:
         try:
             written += write_rows(claim.rows)
         except Exception as exc:  # any failure: the rows move to a retrying job, never lost, never stuck here
+            if not health.database_up(context.engine()):
+                # PostgreSQL is away: handing batches over would turn the whole buffer into retrying jobs and,
+                # after the last retry, dead letters. Keep the rows buffered instead and back off: the drain flag
+                # stays set until it lapses (FLAG_TTL), then the next kick or push starts a new drain.
+                claim.release()
+                log.warning("database unavailable (%s); %d %s-priority events stay buffered", exc,
+                            len(claim.rows), claim.cls)
+                return written
             _hand_over(claim.cls, claim.rows, exc)
         claim.ack()
         if time.monotonic() > deadline:
