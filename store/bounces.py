@@ -37,7 +37,7 @@ def bounce_analysis(conn: Connection, f: Filters, limit: int = 10) -> dict:
     """All bounce-analysis tables in one scan of email_dim_* (direction filter only)."""
     if any(v is not None for v in (f.mta_node, f.zone, f.to_domain, f.provider)):
         raise FilterError("bounce-analysis reads the per-dimension rollups: only the direction filter applies")
-    rows = queries.execute(conn, "breakdown_dims", f.params() | {"dims": list(DIMS)}, f.table("email_dim")).all()
+    rows = queries.rows_over(conn, "breakdown_dims", f.pieces(), "email_dim", {"dims": list(DIMS)})
     per_dim = {dim: groups(r[1:] for r in rows if r[0] == dim) for dim in DIMS}
     categories = per_dim["category"]
     counts = {t: sum(g.counts[t] for g in categories.values()) for t in FAILURES}

@@ -58,19 +58,18 @@ def groups(rows) -> dict[str, Group]:
     return out
 
 
-def dim_hists(conn: Connection, f: Filters, dim: str, keys: list[str]) -> dict[str, list]:
+def dim_hists(conn: Connection, f: Filters, dim: str, keys: list[str]) -> dict:
     """Summed delivered-time histograms of the listed domain or provider keys."""
     if not keys:
         return {}
-    rows = queries.execute(conn, "delivered_hist_dim", f.params() | {"dim": dim, "keys": keys},
-                           f.table("email_dim")).all()
-    return dict(rows)
+    return histogram.sum_by_key(queries.rows_over(conn, "delivered_hist_dim", f.pieces(), "email_dim",
+                                                  {"dim": dim, "keys": keys}))
 
 
-def stats_hists(conn: Connection, f: Filters, by: str | None) -> dict[str, list]:
+def stats_hists(conn: Connection, f: Filters, by: str | None) -> dict:
     """Summed delivered-time histograms per node or zone, or overall (key '') when by is None."""
-    rows = queries.execute(conn, "delivered_hist_stats", f.params() | {"by": by}, f.table("email_stats")).all()
-    return dict(rows)
+    return histogram.sum_by_key(queries.rows_over(conn, "delivered_hist_stats", f.pieces(), "email_stats",
+                                                  {"by": by}))
 
 
 def _sort_key(sort: str):
@@ -83,17 +82,19 @@ def _rows(conn: Connection, f: Filters, by: str) -> list:
     if by in STATS_DIMS:
         if f.to_domain is not None or f.provider is not None:
             raise FilterError(f"by={by} reads the node/zone rollups, which cannot filter by domain or provider")
-        return queries.execute(conn, "breakdown_stats", f.params() | {"by": by}, f.table("email_stats")).all()
+        return queries.rows_over(conn, "breakdown_stats", f.pieces(), "email_stats", {"by": by})
     if f.mta_node is not None or f.zone is not None:
         raise FilterError(f"by={by} reads the per-{by} rollups, which have no node or zone key")
     key = {"domain": f.to_domain, "provider": f.provider}.get(by)
     if (f.to_domain is not None or f.provider is not None) and key is None:
         raise FilterError(f"by={by} can filter only by its own key ({by}), not by domain or provider")
-    return queries.execute(conn, "breakdown_dim", f.params() | {"dim": by, "key": key}, f.table("email_dim")).all()
+    return queries.rows_over(conn, "breakdown_dim", f.pieces(), "email_dim", {"dim": by, "key": key})
 
 
-def breakdown(conn: Connection, f: Filters, by: str, sort: str = "total", limit: int = 10) -> dict:
-    """Per-group figures for by in STATS_DIMS + DIMS, top `limit` by `sort`, the rest as "other", and a total."""
+def breakdown(conn: Connection, f: Filters, by: str, sort: str = "total", limit: int = 10,
+              totals: bool = True) -> dict:
+    """Per-group figures for by in STATS_DIMS + DIMS, top `limit` by `sort`, the rest as "other", and a total
+    (`totals=False`: the top groups only, which saves the overall histogram)."""
     found = groups(_rows(conn, f, by))
     for g in found.values():
         g.key = g.key if g.key != "" else None  # '' marks events without this attribute (no zone, no IP ...)
@@ -109,10 +110,13 @@ def breakdown(conn: Connection, f: Filters, by: str, sort: str = "total", limit:
             found[key].hist = histogram.as_array(hists.get(key))
         # every event has exactly one key per dimension, so the overall histogram is the sum over all keys
         complete = by in STATS_DIMS or len(shown) == len(found)
-        total.hist = histogram.total((hists if complete else stats_hists(conn, f, None)).values())
+        if complete or totals:
+            total.hist = histogram.total((hists if complete else stats_hists(conn, f, None)).values())
     top = sorted((found[k].row() for k in shown), key=_sort_key(sort))
     if sort == "p95_delivery_ms":
         top, rest = top[:limit], [r["key"] if r["key"] is not None else "" for r in top[limit:]]
+    if not totals:
+        return {"range": f.describe(), "by": by, "sort": sort, "groups": top}
     other = _other(found, rest, total, [r["key"] if r["key"] is not None else "" for r in top], by)
     return {"range": f.describe(), "by": by, "sort": sort, "groups": top,
             "other": other.row() if other else None, "total": total.row()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -15,6 +15,9 @@ from store import queries
 from store.filters import FilterError, Filters, iso
 
 MAX_TIMELINE = 1000
+# q is a scan of the range (about 1 us per event); a trigram index would make it instant but costs the ingest path
+# ~10x on inserts (bench/RESULTS.md), so the scanned span is capped instead.
+MAX_SEARCH_SPAN = timedelta(days=7)
 
 
 def encode_cursor(ts: datetime, event_id: str) -> str:
@@ -55,6 +58,8 @@ def _event(row) -> dict:
 def event_page(conn: Connection, f: Filters, *, event_type: str | None = None, queue_id: str | None = None,
                q: str | None = None, cursor: str | None = None, limit: int = 50) -> dict:
     """One page of events in [f.start, f.end) newest first, and the cursor of the next page (None at the end)."""
+    if q and f.end - f.start > MAX_SEARCH_SPAN:
+        raise FilterError(f"q searches at most {MAX_SEARCH_SPAN.days} days of events; narrow from/to or range")
     cursor_ts, cursor_id = decode_cursor(cursor) if cursor else (f.end, "")
     params = f.params() | {"event_type": event_type, "queue_id": queue_id, "limit": limit + 1,
                            "pattern": like_pattern(q) if q else None, "cursor_ts": cursor_ts, "cursor_id": cursor_id}

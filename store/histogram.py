@@ -10,6 +10,7 @@ reports next to the counts.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -33,6 +34,37 @@ def total(hists: Iterable[Sequence[int] | None], bins: int = DT_BINS) -> np.ndar
     for hist in hists:
         if hist is not None:
             out += np.asarray(hist, dtype=np.int64)
+    return out
+
+
+def decode(sent: bytes | None, bins: int = DT_BINS) -> np.ndarray:
+    """An int4[] in array_send's binary form (as the histogram queries return it) as an int64 vector."""
+    if sent is None:
+        return np.zeros(bins, np.int64)
+    ndim, has_nulls, _oid = struct.unpack_from(">iii", sent)
+    if ndim == 1 and not has_nulls:  # header of 5 int32, then (length 4, value) per element
+        return np.frombuffer(sent, dtype=">i4", offset=20)[1::2].astype(np.int64)
+    if ndim == 0:
+        return np.zeros(bins, np.int64)
+    count, = struct.unpack_from(">i", sent, 12)
+    values, offset = [], 20
+    for _ in range(count):
+        length, = struct.unpack_from(">i", sent, offset)
+        values.append(0 if length < 0 else struct.unpack_from(">i", sent, offset + 4)[0])
+        offset += 4 + max(length, 0)
+    return np.asarray(values, dtype=np.int64)
+
+
+def sum_by_key(rows: Iterable[tuple]) -> dict:
+    """{key: summed histogram} of (key, array_send bytes) rows."""
+    out: dict = {}
+    for key, sent in rows:
+        if sent is not None:
+            hist = decode(sent)
+            if key in out:
+                out[key] += hist
+            else:
+                out[key] = hist
     return out
 
 

@@ -19,7 +19,7 @@ def _by_domain(conn: Connection, f: Filters, limit: int) -> list[dict] | None:
     """Top destination domains by delivered count with avg and P95; None when node/zone/provider filters apply."""
     if f.mta_node is not None or f.zone is not None or f.provider is not None:
         return None
-    table = breakdown.breakdown(conn, f, "domain", sort="delivered", limit=limit)
+    table = breakdown.breakdown(conn, f, "domain", sort="delivered", limit=limit, totals=False)
     return [{"domain": g["key"], "delivered": g["delivered"], "avg_ms": g["avg_delivery_ms"],
              "p95_ms": g["p95_delivery_ms"]} for g in table["groups"] if g["delivered"]]
 
@@ -29,15 +29,19 @@ def performance(conn: Connection, f: Filters, limit: int = 10) -> dict:
     f = f.replace(direction=f.direction or "outbound")
     dim = f.dimension()
     name, table = ("delivery_by_bucket_dim", "email_dim") if dim else ("delivery_by_bucket", "email_stats")
-    rows = {r.bucket: r for r in queries.execute(conn, name, f.params(), f.table(table))}
-    overall = histogram.total(r.dt_hist for r in rows.values())
-    n, total = sum(int(r.dt_n) for r in rows.values()), sum(int(r.dt_sum) for r in rows.values())
+    rows = queries.execute(conn, name, f.params(), f.table(table)).all()
+    hists = histogram.sum_by_key((r.bucket, r.dt_hist) for r in rows)
+    sums: dict = {}
+    for r in rows:
+        n, total = sums.get(r.bucket, (0, 0))
+        sums[r.bucket] = (n + int(r.dt_n), total + int(r.dt_sum))
+    overall = histogram.total(hists.values())
+    n, total = sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())
     trend = []
     for bucket in f.buckets():
-        r = rows.get(bucket)
-        trend.append({"time": iso(bucket), "delivered": int(r.dt_n) if r else 0,
-                      "avg_ms": _avg(int(r.dt_sum), int(r.dt_n)) if r else None,
-                      "p95_ms": histogram.percentile(r.dt_hist, 95) if r else None})
+        count, time_sum = sums.get(bucket, (0, 0))
+        trend.append({"time": iso(bucket), "delivered": count, "avg_ms": _avg(time_sum, count),
+                      "p95_ms": histogram.percentile(hists.get(bucket), 95)})
     by_domain = _by_domain(conn, f, limit)
     return {"range": f.describe(), "delivered": n, "avg_ms": _avg(total, n), **histogram.percentiles(overall),
             "histogram": histogram.brackets(overall), "trend": trend, "by_domain": by_domain,

@@ -59,3 +59,12 @@ def frame(conn: Connection, name: str, params: dict[str, Any], table: str | None
     """Run a named query into a DataFrame."""
     result = execute(conn, name, params, table)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def rows_over(conn: Connection, name: str, pieces, kind: str, params: dict[str, Any] | None = None) -> list:
+    """All rows of a range-aggregate query run once per piece of the range (Filters.pieces()), each piece on the
+    rollup table (`kind`_<resolution>) of its own resolution; the caller sums them."""
+    rows: list = []
+    for piece in pieces:
+        rows += execute(conn, name, piece.params() | (params or {}), f"{kind}_{piece.resolution}").all()
+    return rows

@@ -50,15 +50,16 @@ def rates(counts: dict) -> dict:
 
 def summary(conn: Connection, f: Filters) -> dict:
     """Counts, bytes, hourly rates and outcome rates per direction and event type over the range."""
-    rows = queries.execute(conn, "totals_by_type" + ("_dim" if f.dimension() else ""), f.params(),
-                           f.table("email_dim" if f.dimension() else "email_stats")).all()
+    dim = f.dimension()
+    rows = queries.rows_over(conn, "totals_by_type_dim" if dim else "totals_by_type", f.pieces(),
+                             "email_dim" if dim else "email_stats")
     directions = (f.direction,) if f.direction else DIRECTIONS
     counts = {d: dict.fromkeys(EVENT_TYPES, 0) for d in directions}
     size = dict.fromkeys(directions, 0)
     for direction, event_type, n, nbytes in rows:
-        counts[direction][event_type] = int(n)
+        counts[direction][event_type] += int(n)
         if event_type == "received":
-            size[direction] = int(nbytes)
+            size[direction] += int(nbytes)
     return {"range": f.describe(),
             "directions": {d: {"counts": counts[d],
                                "per_hour": {t: round(n / f.hours, 2) for t, n in counts[d].items()},

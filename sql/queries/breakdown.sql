@@ -1,5 +1,6 @@
 -- "By X" tables: counts per group and event type, bytes, and the delivered events' delivery-time sums. Histograms
--- are fetched separately, for the groups shown only (summing 280-bin arrays is the expensive part).
+-- are fetched separately, for the groups shown only, in array_send's binary form: the caller sums them with numpy,
+-- about 3x faster than mf_hist_sum (which rebuilds a 280-element array per row).
 
 -- name: breakdown_stats
 -- Per node or zone (by) from email_stats_*: counts per type, bytes, delivered delivery-time sum and count.
@@ -22,24 +23,22 @@ WHERE bucket >= :start AND bucket < :end AND dim = :dim
 GROUP BY key, event_type
 
 -- name: delivered_hist_stats
--- Summed delivery-time histogram of delivered events per node or zone, or overall when by is NULL.
+-- Delivery-time histograms (array_send, summed by the caller) of delivered events per node or zone, or overall.
 SELECT CASE CAST(:by AS text) WHEN 'node' THEN mta_node WHEN 'zone' THEN zone ELSE '' END AS key,
-       mf_hist_sum(dt_hist) AS dt_hist
+       array_send(dt_hist) AS dt_hist
 FROM {table}
 WHERE bucket >= :start AND bucket < :end AND event_type = 'delivered' AND dt_hist IS NOT NULL
   AND (CAST(:direction AS text) IS NULL OR direction = :direction)
   AND (CAST(:node AS text) IS NULL OR mta_node = :node)
   AND (CAST(:zone AS text) IS NULL OR zone = :zone)
-GROUP BY 1
 
 -- name: delivered_hist_dim
--- Summed delivery-time histogram of delivered events per listed domain or provider key in keys.
-SELECT key, mf_hist_sum(dt_hist) AS dt_hist
+-- Delivery-time histograms (array_send, summed by the caller) of delivered events of the listed keys.
+SELECT key, array_send(dt_hist) AS dt_hist
 FROM {table}
 WHERE bucket >= :start AND bucket < :end AND dim = :dim AND key = ANY(:keys)
   AND event_type = 'delivered' AND dt_hist IS NOT NULL
   AND (CAST(:direction AS text) IS NULL OR direction = :direction)
-GROUP BY key
 
 -- name: breakdown_dims
 -- Per dimension x key x event type for several dimensions in one scan (bounce analysis).

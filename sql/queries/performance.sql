@@ -1,20 +1,18 @@
 -- Delivery time of delivered events per bucket (trend, and summed for the whole range): sums for the average and
--- the summed 280-bin histogram for percentiles and brackets.
+-- the 280-bin histograms, one per rollup row in array_send's binary form, summed per bucket by the caller (numpy).
 
 -- name: delivery_by_bucket
--- Per bucket from email_stats_* (direction, node, zone filters): delivered count, time sum, summed histogram.
-SELECT bucket, sum(dt_n) AS dt_n, sum(dt_sum) AS dt_sum, mf_hist_sum(dt_hist) AS dt_hist
+-- Delivered rows from email_stats_* (direction, node, zone filters): bucket, count, time sum, histogram.
+SELECT bucket, dt_n, dt_sum, array_send(dt_hist) AS dt_hist
 FROM {table}
 WHERE bucket >= :start AND bucket < :end AND event_type = 'delivered'
   AND (CAST(:direction AS text) IS NULL OR direction = :direction)
   AND (CAST(:node AS text) IS NULL OR mta_node = :node)
   AND (CAST(:zone AS text) IS NULL OR zone = :zone)
-GROUP BY bucket
 
 -- name: delivery_by_bucket_dim
--- Per bucket for one domain or provider key from email_dim_*: delivered count, time sum, summed histogram.
-SELECT bucket, sum(dt_n) AS dt_n, sum(dt_sum) AS dt_sum, mf_hist_sum(dt_hist) AS dt_hist
+-- Delivered rows of one domain or provider key from email_dim_*: bucket, count, time sum, histogram.
+SELECT bucket, dt_n, dt_sum, array_send(dt_hist) AS dt_hist
 FROM {table}
 WHERE bucket >= :start AND bucket < :end AND dim = :dim AND key = :key AND event_type = 'delivered'
   AND (CAST(:direction AS text) IS NULL OR direction = :direction)
-GROUP BY bucket

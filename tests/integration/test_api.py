@@ -290,7 +290,8 @@ def walk(client, **params) -> list[dict]:
                                     {"domain": "gmail.com", "node": "mta-01"}])
 def test_events_pagination_walks_everything_once_newest_first(loaded, params):
     client, df = loaded
-    start, end = df.ts.min() + pd.Timedelta(days=3), df.ts.max() + pd.Timedelta(milliseconds=1)
+    end = df.ts.max() + pd.Timedelta(milliseconds=1)
+    start = end - pd.Timedelta(days=6) if "q" in params else df.ts.min() + pd.Timedelta(days=3)  # q: 7 days max
     got = walk(client, **{"from": iso(start), "to": str(end.value // 10**6), "limit": "97"}, **params)
     frame = df[(df.ts >= start.floor("s")) & (df.ts < end)]
     if "type" in params:
@@ -329,7 +330,7 @@ def test_message_timeline(loaded):
     ("bounce-analysis", {"node": "mta-01"}), ("bounce-analysis", {"direction": ""}), ("summary", {"zone": ""}),
     ("summary", {"domain": "x", "provider": "y"}), ("events", {"type": "opened"}), ("events", {"cursor": "!!"}),
     ("events", {"cursor": "WyJ4IiwxXQ"}), ("events", {"limit": "501"}), ("events", {"q": "x" * 201}),
-    ("events", {"sort": "ts"}),
+    ("events", {"sort": "ts"}), ("events", {"q": "user", "range": "30d"}),
 ])
 def test_bad_parameters_answer_400_json(loaded, path, params):
     client, _ = loaded

@@ -85,3 +85,15 @@ def test_invalid_parameters_raise_filter_error(args, message):
 def test_dimension_rejects_filters_no_rollup_can_honour(args):
     with pytest.raises(FilterError):
         Filters.from_query(args, now=NOW).dimension()
+
+
+def test_pieces_cover_the_range_with_the_coarsest_whole_buckets():
+    f = Filters.from_query({"range": "7d"}, now=NOW)
+    pieces = [(p.start, p.end, p.resolution) for p in f.pieces()]
+    assert pieces == [(f.start, datetime(2026, 11, 22, tzinfo=UTC), "1h"),
+                      (datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC), "1d"),
+                      (datetime(2026, 11, 28, tzinfo=UTC), f.end, "1h")]
+    g = Filters.from_query({"from": "2026-11-28T03:55:00Z", "to": "2026-11-28T05:05:00Z"}, now=NOW)
+    assert [p.resolution for p in g.pieces()] == ["5m", "1h", "5m"]
+    assert [(p.start, p.end) for p in Filters.from_query({"range": "24h"}, now=NOW).pieces()] == [
+        (datetime(2026, 11, 27, 10, tzinfo=UTC), datetime(2026, 11, 28, 10, tzinfo=UTC))]

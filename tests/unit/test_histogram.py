@@ -60,3 +60,22 @@ def test_size_brackets():
     out = histogram.size_brackets([1, 2, 3, 4, 5, 6])
     assert [b["events"] for b in out] == [1, 2, 3, 4, 5, 6]
     assert out[0]["to_bytes"] == 10 * 1024 and out[-1]["to_bytes"] is None
+
+
+def array_send(values, null_at=None) -> bytes:
+    """PostgreSQL's binary int4[] form (what array_send returns)."""
+    import struct
+
+    out = struct.pack(">iiiii", 1, int(null_at is not None), 23, len(values), 1)
+    for i, v in enumerate(values):
+        out += struct.pack(">i", -1) if i == null_at else struct.pack(">ii", 4, v)
+    return out
+
+
+def test_decode_and_sum_binary_arrays():
+    a, b = list(range(DT_BINS)), [2] * DT_BINS
+    assert histogram.decode(array_send(a)).tolist() == a
+    assert histogram.decode(array_send([5, 6, 7], null_at=1)).tolist() == [5, 0, 7]
+    assert histogram.decode(None).sum() == 0
+    summed = histogram.sum_by_key([("x", array_send(a)), ("x", array_send(b)), ("y", None), ("z", array_send(b))])
+    assert summed["x"].tolist() == [v + 2 for v in a] and "y" not in summed and summed["z"].sum() == 2 * DT_BINS
