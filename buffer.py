@@ -15,6 +15,8 @@ import uuid
 import msgspec
 import redis
 
+import tally
+
 # Priority classes (DESIGN.md 2.1): buffer class -> RQ queue; workers listen to the queues in this order.
 QUEUES = {"high": "email-events-high", "normal": "email-events", "low": "email-events-low"}
 CLASS_OF_TYPE = {"rejected": "high", "bounced": "high", "deferred": "normal", "received": "normal",
@@ -26,7 +28,7 @@ COLUMNS = (
     "smtp_response", "enhanced_status", "bounce_category", "reason_class", "provider", "message_size",
     "delivery_time_ms", "attempt", "tls", "spam_score", "source",
 )
-_PREFIX = "mailflow:{buf}"  # one hash tag: every key of the protocol lives in one cluster slot
+_PREFIX = tally.PREFIX  # one hash tag: every key of the protocol lives in one cluster slot
 PROCS = f"{_PREFIX}:procs"
 _encoder = msgspec.json.Encoder()
 
@@ -57,6 +59,12 @@ for _, proc in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
   if buf then redis.call('DEL', buf .. ':draining') end
 end
 return n
+"""
+_ACK = """
+-- only the holder of a live claim un-counts its rows: after recover() moved them back, a late ack finds no list
+if redis.call('DEL', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[4], ARGV[1], -tonumber(ARGV[2])) end
+redis.call('ZREM', KEYS[2], KEYS[1])
+redis.call('HDEL', KEYS[3], KEYS[1])
 """
 _RELEASE = """
 while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do end
@@ -89,15 +97,17 @@ def split(rows: list[tuple]) -> dict[str, list[tuple]]:
     return out
 
 
-def push(conn: redis.Redis, rows: list[tuple]) -> list[str]:
-    """Append rows to their class buffers in one round trip; return the classes that need a drain job."""
+def push(conn: redis.Redis, rows: list[tuple], rejected: dict[str, int] | None = None) -> list[str]:
+    """Append rows to their class buffers in one round trip (with the request's counters, rejections by reason
+    included); return the classes that need a drain job."""
     groups = split(rows)
     pipe = conn.pipeline(transaction=False)
     for cls, group in groups.items():
         pipe.rpush(buffer_key(cls), b"%d:" % len(group) + _encoder.encode(group))
         pipe.set(flag_key(cls), "1", nx=True, ex=FLAG_TTL)
+    tally.count_ingest(pipe, {cls: len(group) for cls, group in groups.items()}, rejected or {})
     results = pipe.execute()
-    return [cls for cls, flagged in zip(groups, results[1::2], strict=True) if flagged]
+    return [cls for cls, flagged in zip(groups, results[1:2 * len(groups):2], strict=True) if flagged]
 
 
 class Claim:
@@ -109,11 +119,8 @@ class Claim:
 
     def ack(self) -> None:
         """Forget the claimed rows: they are committed (or handed over to a retrying job)."""
-        pipe = self.conn.pipeline(transaction=True)
-        pipe.delete(self.proc)
-        pipe.zrem(PROCS, self.proc)
-        pipe.hdel(PROCS + ":src", self.proc)
-        pipe.execute()
+        keys = [self.proc, PROCS, PROCS + ":src", tally.BUFFERED]
+        self.conn.eval(_ACK, len(keys), *keys, self.cls, len(self.rows))
 
     def release(self) -> None:
         """Give the claimed rows back, in order, to the head of their buffer (nothing could be written)."""

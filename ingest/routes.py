@@ -11,6 +11,7 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import buffer
+import tally
 from ingest import auth, bp, derive, schema
 
 log = logging.getLogger(__name__)
@@ -48,15 +49,26 @@ def ingest():
     except schema.BodyError as exc:
         return _error(400, str(exc))
     if not rows:
+        _count_rejected(current_app.extensions["redis"], rejected)
         return _error(400, "no valid events in the body", rejected)
     try:
-        _enqueue(current_app.extensions["redis"], rows)
+        _enqueue(current_app.extensions["redis"], rows, rejected)
     except redis.RedisError as exc:
         log.warning("ingest: Redis cannot take %d events: %s", len(rows), exc)
         return _error(503, "event queue unavailable, retry later", rejected, **{"Retry-After": RETRY_AFTER_SECONDS})
     return jsonify(queued=len(rows), rejected=rejected), 202
 
 
-def _enqueue(conn: redis.Redis, rows: list[tuple]) -> None:
-    for cls in buffer.push(conn, rows):
+def _count_rejected(conn: redis.Redis, rejected: list[dict]) -> None:
+    """Count a wholly rejected request (its own round trip: this is not the hot path); never fails the request."""
+    try:
+        pipe = conn.pipeline(transaction=False)
+        tally.count_ingest(pipe, {}, tally.rejections(rejected))
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("ingest: could not count %d rejected events", len(rejected))
+
+
+def _enqueue(conn: redis.Redis, rows: list[tuple], rejected: list[dict]) -> None:
+    for cls in buffer.push(conn, rows, tally.rejections(rejected)):
         rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)

@@ -34,12 +34,15 @@ def delta_message(rows: list, now_ms: int | None = None) -> dict:
     }
 
 
-def publish(conn: redis.Redis, rows: list, now_ms: int | None = None) -> int:
-    """Publish a batch's delta and keep its per-second counts for the sparkline; returns the subscriber count."""
+def publish(conn: redis.Redis, rows: list, now_ms: int | None = None, pipe=None) -> int:
+    """Publish a batch's delta and keep its per-second counts for the sparkline; returns the subscriber count.
+    A caller's pipeline (with its own commands queued) rides along in the same round trip."""
     if not rows:
+        if pipe is not None:  # nothing new (all duplicates): still send the caller's commands
+            pipe.execute()
         return 0
     message = delta_message(rows, now_ms)
-    pipe = conn.pipeline(transaction=False)
+    pipe = pipe if pipe is not None else conn.pipeline(transaction=False)
     for second, _direction, event_type, n in message["seconds"]:
         if event_type in SPARK_TYPES:
             key = f"{SECONDS_KEY}:{second // 60}"

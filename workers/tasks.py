@@ -12,7 +12,7 @@ from rq import Retry
 from sqlalchemy.exc import DBAPIError
 
 import buffer
-from store import counters, events, health, rollups
+from store import counters, events, health, rollups, stats
 from workers import context
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ DEADLOCK = "40P01"
 def write_rows(rows: list) -> int:
     """Write one batch in one transaction (events + rollups), then publish its delta; return the new-row count."""
     settings, engine = context.settings(), context.engine()
+    started = time.monotonic()
     events.ensure_partitions(engine, rows)
     for attempt in range(3):
         try:
@@ -36,7 +37,9 @@ def write_rows(rows: list) -> int:
                 raise
             log.info("deadlock writing %d rows, retrying", len(rows))
     try:
-        counters.publish(context.redis_conn(), new)
+        pipe = context.redis_conn().pipeline(transaction=False)
+        stats.record_write(pipe, len(rows), time.monotonic() - started, new)
+        counters.publish(context.redis_conn(), new, pipe=pipe)
     except Exception:  # the commit stands; a missed live delta only delays the counters until the next refresh
         log.exception("could not publish the realtime delta")
     return len(new)
