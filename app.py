@@ -14,6 +14,7 @@ from flask import Flask
 
 import api
 import ingest
+import metrics
 import realtime
 from api import health
 from api import queue as queue_api
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     ratelimit.init_limiter(server, settings, ingest.bp)
     server.register_blueprint(ingest.bp)
     server.register_blueprint(api.bp)
+    server.register_blueprint(metrics.bp)
     realtime.init_realtime(server)
     _mount_dash(server)
     return server
