@@ -32,7 +32,8 @@ def layout(**_query) -> html.Div:
                                   html.Small("click a point to list its events", className="text-muted")), lg=8),
                  dbc.Col(kpi.card("Outbound by MTA node (delivered)", _graph("outbound-nodes")), lg=4)],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Message sizes", _graph("outbound-sizes", 320)), lg=4),
+        dbc.Row([dbc.Col(kpi.card("Message sizes", [_graph("outbound-sizes", 220), _graph("outbound-size-trend", 150)]),
+                         lg=4),
                  dbc.Col(kpi.card("Failures by reason", _graph("outbound-reasons", 320)), lg=4),
                  dbc.Col(kpi.card("Failures by category", _graph("outbound-categories", 320)), lg=4)],
                 className="g-3 mb-3"),
@@ -53,7 +54,8 @@ def update_counters(search, _tick):
 
 
 @callback(Output("outbound-throughput", "figure"), Output("outbound-nodes", "figure"),
-          Output("outbound-sizes", "figure"), Output("outbound-size-trend", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Output("outbound-sizes", "figure"), Output("outbound-size-trend", "figure"), Input("url", "search"),
+          Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_flow(search, _tick, theme):
     """Throughput, per-node and size charts."""
