@@ -33,6 +33,21 @@ def _post(base: str, events: list[dict]) -> int:
         return response.status
 
 
+def _wait_stored(event_id: str, timeout: float = 20.0) -> None:
+    """Wait until the worker process has committed an event."""
+    from sqlalchemy import text
+
+    from store import db
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine().connect() as conn:
+            if conn.execute(text("SELECT 1 FROM email_events WHERE event_id = :e"), {"e": event_id}).first():
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"event {event_id} was not written in {timeout} s")
+
+
 def _seed_queue() -> None:
     """Queue state as the poller leaves it: one node fresh, one whose API is down (stale since its last poll)."""
     from store import queues
@@ -54,15 +69,15 @@ def _seed_queue() -> None:
 
 
 def test_mf001_every_page_renders_charts_without_console_errors(page, live_url):
-    _seed_queue()
     for name, (path, graph) in PAGES.items():
+        _seed_queue()  # the poller's cached aggregate lives 10 s
         page.goto(live_url + path)
         if graph:
             _wait_chart(page, graph)
         else:
             page.wait_for_selector(".table-events tbody tr", timeout=15_000)
         if name == "outbound":
-            page.wait_for_function("() => document.getElementById('kpi-outbound-received').textContent !== '—'")
+            page.wait_for_function("() => document.getElementById('kpi-outbound-received')?.textContent !== '—'")
         screenshot(page, name)
     assert page.errors == []
 
@@ -81,9 +96,9 @@ def test_mf002_changing_the_range_updates_url_and_figures(page, live_url):
 
 def test_mf003_posted_event_changes_the_live_counter_within_a_second(page, live_url, worker_process):
     page.goto(live_url + "/")
-    page.wait_for_function("() => document.getElementById('live-status').textContent === 'live'", timeout=15_000)
+    page.wait_for_function("() => document.getElementById('live-status')?.textContent === 'live'", timeout=15_000)
     counter = page.locator("#kpi-outbound-bounced")
-    page.wait_for_function("() => document.getElementById('kpi-outbound-bounced').textContent !== '—'")
+    page.wait_for_function("() => (document.getElementById('kpi-outbound-bounced')?.textContent || '—') !== '—'")
     page.wait_for_timeout(700)  # let the count-up animation of the first render finish before reading the number
     before = int(counter.text_content().replace(",", ""))
     event = {"event_id": f"live-{time.time_ns()}", "event_type": "bounced", "direction": "outbound",
@@ -133,6 +148,7 @@ def test_mf007_html_in_a_domain_is_shown_as_text(page, live_url, worker_process)
              "timestamp": int(time.time() * 1000), "mta_node": "mta-01", "queue_id": "xssq1",
              "to_address": "victim@<script>alert(1)</script>.example", "smtp_response": "550 <b>bold</b>"}
     assert _post(live_url, [event]) == 202
+    _wait_stored(event["event_id"])
     page.goto(live_url + "/events?range=1h&queue_id=xssq1")
     page.wait_for_selector(".table-events tbody tr", timeout=15_000)
     assert "<script>alert(1)</script>.example" in page.locator(".table-events").text_content()
