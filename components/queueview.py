@@ -60,7 +60,11 @@ def node_bars(nodes: list[dict], theme: str):
     return figures.hbar(labels, [n["total"] for n in nodes], theme, height=260, x_title="messages queued")
 
 
+AGE_LABELS = {"lt_5m": "< 5 min", "5m_30m": "5–30 min", "30m_2h": "30 min–2 h", "2h_6h": "2–6 h",
+              "6h_24h": "6–24 h", "gt_24h": "> 24 h"}
+
+
 def age_bars(ages: list[dict], theme: str):
     """Queued messages per age bracket."""
-    return figures.hbar([a["bracket"] for a in ages], [a["count"] for a in ages], theme, height=260,
-                        color="#6f42c1", x_title="messages")
+    return figures.hbar([AGE_LABELS.get(a["bracket"], a["bracket"]) for a in ages], [a["count"] for a in ages], theme,
+                        height=260, color="#6f42c1", x_title="messages")
