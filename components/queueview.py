@@ -68,3 +68,27 @@ def age_bars(ages: list[dict], theme: str):
     """Queued messages per age bracket."""
     return figures.hbar([AGE_LABELS.get(a["bracket"], a["bracket"]) for a in ages], [a["count"] for a in ages], theme,
                         height=260, color="#6f42c1", x_title="messages")
+
+
+def _status(ok: bool, text: str) -> dbc.Badge:
+    return dbc.Badge(text, color="success" if ok else "danger", className="ms-1")
+
+
+def health_panel(h: dict | None) -> html.Div:
+    """Mailflow's own pipeline: database, backlog, lag, last commit, dead letters, rejected events by reason."""
+    if h is None:
+        return html.Div("Pipeline health is unavailable (Redis unreachable).", className="text-danger")
+    backlog = sum(h["backlog"].values())
+    lag = h["oldest_buffered_age_seconds"]
+    last = h["last_commit_age_seconds"]
+    rejected = ", ".join(f"{k} {v:,}" for k, v in sorted(h["rejected_last_hour"].items(), key=lambda kv: -kv[1]))
+    rows = [
+        ("Database", _status(h["database"] == "ok", h["database"])),
+        ("Backlog (events buffered)", html.Span(f"{backlog:,}", className="fw-semibold" if backlog else "")),
+        ("Oldest buffered event", "—" if lag is None else f"{lag:,.0f} s old"),
+        ("Last commit", "never" if last is None else f"{last:,.0f} s ago"),
+        ("Dead letters", _status(h["dead_letters"] == 0, f"{h['dead_letters']:,}")),
+        ("Rejected events, last hour", rejected or "none"),
+    ]
+    return dbc.Table(html.Tbody([html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(v)])
+                                 for k, v in rows]), size="sm", className="mb-0", id="pipeline-health")

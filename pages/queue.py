@@ -9,7 +9,7 @@ from flask import current_app
 from components import figures, kpi, queueview
 from components.figures import empty_figure
 from pages import _data
-from store import queues
+from store import db, health, queues
 
 dash.register_page(__name__, path="/queue", name="Queue", order=2, title="Mailflow: queues")
 
@@ -30,8 +30,19 @@ def layout(**_query) -> html.Div:
         dbc.Row([dbc.Col(kpi.card("Queue per node", _graph("queue-per-node")), lg=4),
                  dbc.Col(kpi.card("Age of queued messages", _graph("queue-ages")), lg=4),
                  dbc.Col(kpi.card("Deferred: why", _graph("queue-reasons")), lg=4)], className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Oldest message", html.Div(id="queue-oldest")), lg=4)], className="g-3"),
+        dbc.Row([dbc.Col(kpi.card("Oldest message", html.Div(id="queue-oldest")), lg=4),
+                 dbc.Col(kpi.card("Mailflow pipeline health", html.Div(id="queue-pipeline")), lg=8)],
+                className="g-3"),
     ])
+
+
+@callback(Output("queue-pipeline", "children"), Input("queue-interval", "n_intervals"))
+def update_pipeline(_tick):
+    """The dashboard's own health: is it keeping up with what the MTAs send?"""
+    try:
+        return queueview.health_panel(health.pipeline_health(_data.redis_conn(), db.engine()))
+    except OSError:
+        return queueview.health_panel(None)
 
 
 def _snapshot():
