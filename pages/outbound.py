@@ -53,19 +53,29 @@ def update_counters(search, _tick):
     return panels.kpi_base(summary, live), counters.recent_seconds(_data.redis_conn())
 
 
-@callback(Output("outbound-throughput", "figure"), Output("outbound-nodes", "figure"),
-          Output("outbound-sizes", "figure"), Output("outbound-size-trend", "figure"), Input("url", "search"),
-          Input("shell-interval", "n_intervals"),
+@callback(Output("outbound-throughput", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
-def update_flow(search, _tick, theme):
-    """Throughput, per-node and size charts."""
-    f, theme = _data.filters(search, direction="outbound"), _data.theme_of(theme)
-    flow, nodes = _data.load(traffic.throughput, f), _data.load(traffic.throughput, f, by_node=True)
-    sizes = _data.load(performance.sizes, f)
-    if flow is None or nodes is None or sizes is None:
-        return no_update, no_update, no_update, no_update
-    return (panels.throughput_figure(flow, "outbound", panels.OUTBOUND_AREA, theme),
-            panels.node_figure(nodes, "delivered", theme), *panels.size_figures(sizes, theme))
+def update_throughput(search, _tick, theme):
+    """Outbound throughput, stacked by outcome."""
+    flow = _data.load(traffic.throughput, _data.filters(search, direction="outbound"))
+    return no_update if flow is None else panels.throughput_figure(flow, "outbound", panels.OUTBOUND_AREA,
+                                                                   _data.theme_of(theme))
+
+
+@callback(Output("outbound-nodes", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Input("shell-theme", "data"))
+def update_nodes(search, _tick, theme):
+    """Delivered per node, one line each."""
+    nodes = _data.load(traffic.throughput, _data.filters(search, direction="outbound"), by_node=True)
+    return no_update if nodes is None else panels.node_figure(nodes, "delivered", _data.theme_of(theme))
+
+
+@callback(Output("outbound-sizes", "figure"), Output("outbound-size-trend", "figure"), Input("url", "search"),
+          Input("shell-interval", "n_intervals"), Input("shell-theme", "data"))
+def update_sizes(search, _tick, theme):
+    """Size distribution and average-size trend."""
+    sizes = _data.load(performance.sizes, _data.filters(search, direction="outbound"))
+    return (no_update, no_update) if sizes is None else panels.size_figures(sizes, _data.theme_of(theme))
 
 
 @callback(Output("outbound-reasons", "figure"), Output("outbound-categories", "figure"),
