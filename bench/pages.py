@@ -22,7 +22,8 @@ CALLBACKS = [  # (page module, callback, extra positional args after search)
     ("outbound", "update_counters", (0,)), ("outbound", "update_throughput", (0, "light")),
     ("outbound", "update_nodes", (0, "light")), ("outbound", "update_sizes", (0, "light")),
     ("outbound", "update_bounces", (0, "light")), ("inbound", "update_inbound_counters", (0,)),
-    ("inbound", "update_inbound", (0, "light")), ("performance", "update_performance", (0, "light")),
+    ("inbound", "update_inbound", (0, "light")), ("inbound", "update_inbound_domains", (0, "light")),
+    ("inbound", "update_inbound_nodes", (0, "light")), ("performance", "update_performance", (0, "light")),
     ("performance", "update_domains", (0,)),
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")

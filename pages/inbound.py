@@ -46,21 +46,31 @@ def update_inbound_counters(search, _tick):
             counters.recent_seconds(_data.redis_conn()))
 
 
-@callback(Output("inbound-throughput", "figure"), Output("inbound-domains", "figure"),
-          Output("inbound-nodes", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+@callback(Output("inbound-throughput", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_inbound(search, _tick, theme):
-    """Inbound charts."""
-    f, theme = _data.filters(search, direction="inbound"), _data.theme_of(theme)
-    flow = _data.load(inbound.inbound_flow, f)
-    domains = _data.load(breakdown.breakdown, f, "domain", "total", 10)
-    nodes = _data.load(traffic.throughput, f, by_node=True)
-    if flow is None or domains is None or nodes is None:
-        return no_update, no_update, no_update
+    """Inbound throughput: delivered (clean), spam, rejected, greylisted."""
+    flow = _data.load(inbound.inbound_flow, _data.filters(search, direction="inbound"))
+    return no_update if flow is None else panels.throughput_figure(flow, "inbound", AREA, _data.theme_of(theme))
+
+
+@callback(Output("inbound-domains", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Input("shell-theme", "data"))
+def update_inbound_domains(search, _tick, theme):
+    """Top sending domains by events."""
+    domains = _data.load(breakdown.breakdown, _data.filters(search, direction="inbound"), "domain", "total", 10)
+    if domains is None:
+        return no_update
     rows = [{"key": g["key"], "n": g["total"]} for g in domains["groups"]]
-    return (panels.throughput_figure(flow, "inbound", AREA, theme),
-            panels.bars_of(rows, theme, value="n", empty="(no sender domain)", color="#0d6efd"),
-            panels.node_figure(nodes, "received", theme))
+    return panels.bars_of(rows, _data.theme_of(theme), value="n", empty="(no sender domain)", color="#0d6efd")
+
+
+@callback(Output("inbound-nodes", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Input("shell-theme", "data"))
+def update_inbound_nodes(search, _tick, theme):
+    """Received per MX node."""
+    nodes = _data.load(traffic.throughput, _data.filters(search, direction="inbound"), by_node=True)
+    return no_update if nodes is None else panels.node_figure(nodes, "received", _data.theme_of(theme))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("inbound-throughput", "clickData"),
