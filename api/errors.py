@@ -30,6 +30,12 @@ def http_error(exc: HTTPException):
     return error_response(exc.code or 500, exc.description or exc.name)
 
 
+@bp.errorhandler(Exception)
+def unexpected_error(exc: Exception):
+    log.exception("query API failure")
+    return error_response(500, "internal error")
+
+
 @bp.errorhandler(OperationalError)
 def database_error(exc: OperationalError):
     if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:

@@ -119,6 +119,8 @@ class Filters:
         if direction is not None and direction not in DIRECTIONS:
             raise FilterError(f"direction must be one of {', '.join(DIRECTIONS)}")
         texts = {field: text_value(name, args[name]) for name, field in TEXT_FILTERS.items() if name in args}
+        if "to_domain" in texts:  # stored lower-cased (EVENT_SCHEMA.md)
+            texts["to_domain"] = texts["to_domain"].lower()
         return cls(start, end, resolution, direction, **texts)
 
     def replace(self, **changes) -> Filters:

@@ -57,7 +57,7 @@ def test_filters_and_params():
     params = f.params()
     assert (params["direction"], params["node"], params["zone"], params["dim"]) == ("outbound", "mta-01", "bulk", None)
     assert f.dimension() is None
-    g = Filters.from_query({"domain": "gmail.com"}, now=NOW)
+    g = Filters.from_query({"domain": "GMail.com"}, now=NOW)
     assert g.dimension() == ("domain", "gmail.com") and g.params()["key"] == "gmail.com"
 
 
