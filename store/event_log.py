@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from store import queries
-from store.filters import FilterError, Filters, iso
+from store.filters import FilterError, Filters, iso, text_value
 
 MAX_TIMELINE = 1000
 # q is a scan of the range (about 1 us per event); a trigram index would make it instant but costs the ingest path
 # ~10x on inserts (bench/RESULTS.md), so the scanned span is capped instead.
 MAX_SEARCH_SPAN = timedelta(days=7)
+# up to a day, walking the time index newest first wins (common terms stop early); beyond, a parallel scan does
+SCAN_SEARCH_AFTER = timedelta(hours=24)
 
 
 def encode_cursor(ts: datetime, event_id: str) -> str:
@@ -36,7 +38,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         value = datetime.fromisoformat(ts)
         if value.tzinfo is None or not isinstance(event_id, str):
             raise ValueError
-        return value, event_id
+        return value, text_value("cursor", event_id, 128) if event_id else event_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise FilterError("cursor is not valid (pass back next_cursor unchanged)") from None
 
@@ -65,6 +67,8 @@ def event_page(conn: Connection, f: Filters, *, event_type: str | None = None, q
                            "pattern": like_pattern(q) if q else None, "cursor_ts": cursor_ts, "cursor_id": cursor_id}
     queries.execute(conn, "custom_plans")
     queries.execute(conn, "raw_statement_timeout")
+    if q and f.end - f.start > SCAN_SEARCH_AFTER:
+        queries.execute(conn, "scan_for_search")
     rows = queries.execute(conn, "event_page", params).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -9,6 +9,11 @@ SET LOCAL plan_cache_mode = force_custom_plan
 -- Caps a raw-event statement of this transaction, so a search cannot hold a connection for long.
 SET LOCAL statement_timeout = '10s'
 
+-- name: scan_for_search
+-- A substring search over more than a day: a parallel scan reads 7 days of 10M events in 2-3 s whatever the term,
+-- where walking the (ts, event_id) index backwards took 4-10 s when matches are rare.
+SET LOCAL enable_indexscan = off
+
 -- name: event_page
 -- One page of events in [start, cursor) newest first; cursor starts at (end, '') which means ts before end.
 SELECT event_id, ts, event_type, direction, mta_node, queue_id, seq, message_id, zone, from_address, from_domain,

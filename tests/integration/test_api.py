@@ -20,7 +20,7 @@ from store.histogram import BRACKETS, edge_bin
 from store.responses import template
 from store.rollups import DT_RATIO, SIZE_EDGES
 from tests.conftest import make_settings
-from tests.integration.conftest import TABLES, post, run_worker
+from tests.integration.conftest import TABLES, login, post, run_worker
 from tools.traffic import dataset
 from workers import context
 
@@ -31,8 +31,8 @@ DAY = 86_400_000
 
 
 @pytest.fixture(scope="module")
-def loaded(app, engine):
-    """Client + the deduplicated reference frame, after ingesting ~7K events over the last 30 days."""
+def loaded(app, engine, test_users):
+    """Logged-in client + the deduplicated reference frame, after ingesting ~7K events over the last 30 days."""
     import redis as redis_lib
 
     from tests.conftest import REDIS_URL
@@ -44,7 +44,7 @@ def loaded(app, engine):
     context.use(make_settings())
     now = int(time.time() * 1000)
     events = dataset(5, now - 30 * DAY + 3_600_000, now, 3300, duplicates=0.05, shuffle=True, now_ms=now)
-    client = app.test_client()
+    client = login(app.test_client())
     for i in range(0, len(events), 1000):
         assert post(client, events[i:i + 1000]).status_code == 202
     run_worker(redis)
@@ -364,3 +364,24 @@ def test_openapi_document_lists_every_endpoint_and_parameter(loaded):
         assert {p["name"] for p in params} == set(names)
         assert all(p["schema"] for p in params)
     assert "/api/v1/email/messages/{queue_id}" in doc["paths"]
+
+
+NASTY = ["", "\x00", "é✓", "x" * 5000, "-1", "0", "1e9", "99999999999999999999", "2026-02-30T00:00:00Z",
+         "2026-11-28T00:00:00+24:00", "' OR 1=1 --", "%", "null", "[]"]
+
+
+def test_no_parameter_value_from_the_openapi_document_causes_a_500(loaded):
+    client, _ = loaded
+    doc = client.get("/api/v1/openapi.json").json
+    cursor = get(client, "events", limit="1")["next_cursor"]
+    for path, item in doc["paths"].items():
+        for param in item["get"]["parameters"]:
+            enum = param["schema"].get("enum", [])
+            for value in [*enum, *NASTY, cursor[:-1] + "A", cursor + "=="]:
+                if param["in"] == "path":
+                    url, query = path.replace("{" + param["name"] + "}", value.replace("/", "_") or "_"), {}
+                else:
+                    url, query = path, {param["name"]: value}
+                response = client.get(url, query_string=query)
+                assert response.status_code in (200, 400, 404), (url, query, response.status_code)
+                assert response.is_json and (response.status_code == 200) == ("error" not in response.json)
