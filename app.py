@@ -10,7 +10,7 @@ import os
 
 import dash
 import redis
-from flask import Flask
+from flask import Flask, g, has_request_context
 
 import api
 import ingest
@@ -22,6 +22,7 @@ from components import shell, urlstate  # noqa: F401  (urlstate registers the sh
 from config import ConfigError, Settings
 from ingest import ratelimit
 from store import db
+from webauth import init_auth, init_headers, views
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_engine(settings)
     server.register_blueprint(health.bp)
     server.register_blueprint(queue_api.bp)
-    ratelimit.init_limiter(server, settings, ingest.bp)
+    limiter = ratelimit.init_limiter(server, settings, ingest.bp)
+    init_auth(server, settings, limiter)  # the gate runs before every view registered below
     server.register_blueprint(ingest.bp)
     server.register_blueprint(api.bp)
     server.register_blueprint(metrics.bp)
     realtime.init_realtime(server)
-    _mount_dash(server)
+    init_headers(server, settings, _mount_dash(server))
     return server
 
 
@@ -60,5 +62,14 @@ def _mount_dash(server: Flask) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    app.layout = shell.layout
+    app.layout = _layout
     return app
+
+
+def _layout():
+    # the shell shows who is logged in, the logout button and, for admins, the admin page
+    if not has_request_context():
+        return shell.layout()
+    who = getattr(g, "identity", None)
+    return shell.layout(user=who.name if who and who.kind == "user" else None,
+                        is_admin=bool(who and who.is_admin), csrf=views.csrf_token())

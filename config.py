@@ -50,6 +50,16 @@ class Settings:
     provider_map_file: str | None = None
     data_dir: str = "./data"
     log_level: str = "INFO"
+    # security (README "Security")
+    login_rate_limit: str = "10/minute"
+    ingest_key_rate_limit: str = "50000/minute"
+    ingest_key_cache_seconds: float = 2.0
+    auth_cache_seconds: float = 2.0
+    session_max_age_hours: int = 12
+    session_cookie_secure: str = "auto"
+    trust_proxy: int = 0
+    frame_ancestors: tuple[str, ...] = ()
+    metrics_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -179,6 +189,38 @@ def _secret(raw: str) -> str:
     return raw
 
 
+def _seconds_upto(high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = _float(raw)
+        if not 0 <= value <= high:
+            raise ValueError(f"must be between 0 and {high} seconds")
+        return value
+
+    return parse
+
+
+def _secure(raw: str) -> str:
+    value = raw.lower()
+    if value in ("1", "true", "yes"):
+        return "true"
+    if value in ("0", "false", "no"):
+        return "false"
+    if value != "auto":
+        raise ValueError("must be true, false or auto (Secure when the request came over HTTPS)")
+    return value
+
+
+_ORIGIN = re.compile(r"^(https?://[a-z0-9.*-]+(:\d+)?|'self')$", re.IGNORECASE)
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(part for part in re.split(r"[\s,]+", raw) if part)
+    bad = [o for o in origins if not _ORIGIN.match(o)]
+    if bad:
+        raise ValueError(f"not an origin like https://wall.example.net or 'self': {', '.join(bad)}")
+    return origins
+
+
 _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("DATABASE_URL", _url(("postgresql://", "postgres://", "postgresql+psycopg://"))),
     "redis_url": ("REDIS_URL", _url(("redis://", "rediss://", "unix://"))),
@@ -199,4 +241,13 @@ _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "provider_map_file": ("PROVIDER_MAP_FILE", str),
     "data_dir": ("MAILFLOW_DATA_DIR", str),
     "log_level": ("LOG_LEVEL", _log_level),
+    "login_rate_limit": ("LOGIN_RATE_LIMIT", _rate),
+    "ingest_key_rate_limit": ("INGEST_KEY_RATE_LIMIT", _rate),
+    "ingest_key_cache_seconds": ("INGEST_KEY_CACHE_SECONDS", _seconds_upto(2.0)),
+    "auth_cache_seconds": ("AUTH_CACHE_SECONDS", _seconds_upto(5.0)),
+    "session_max_age_hours": ("SESSION_MAX_AGE_HOURS", _int_between(1, 24 * 90)),
+    "session_cookie_secure": ("SESSION_COOKIE_SECURE", _secure),
+    "trust_proxy": ("TRUST_PROXY", _int_between(0, 5)),
+    "frame_ancestors": ("FRAME_ANCESTORS", _origins),
+    "metrics_token": ("METRICS_TOKEN", _secret),
 }

@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(env)
         commands = procfile()
         subprocess.run(["sh", "-c", commands["release"]], cwd=ROOT, env=env, check=True)
+        # first start: an `admin` user with a random password, printed once (README "Security")
+        subprocess.run([sys.executable, "-m", "webauth", "ensure-admin"], cwd=ROOT, env=env, check=True)
         procs["web"] = start("web", commands["web"], env)
         for n in range(args.workers):
             procs[f"worker{n + 1}"] = start(f"worker{n + 1}", commands["worker"], env)

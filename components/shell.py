@@ -17,13 +17,24 @@ REFRESH = [("0", "Refresh off"), ("10", "Every 10 s"), ("30", "Every 30 s"), ("6
            ("300", "Every 5 min")]
 
 
-def _nav_links() -> list:
+def _nav_links(is_admin: bool = False) -> list:
     return [
         dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], id=f"nav-{page['module'].split('.')[-1]}",
                                 active="exact", className="px-3"))
         for page in dash.page_registry.values()
-        if not page.get("hide_nav")
+        if not page.get("hide_nav") or (is_admin and page.get("admin_only"))
     ]
+
+
+def _account(user: str | None, csrf: str | None) -> html.Div | None:
+    # a plain HTML form: logout is a CSRF-checked POST that works without any callback
+    if not user:
+        return None
+    return html.Form([html.Span(user, className="text-light small me-2", id="shell-user"),
+                      dcc.Input(type="hidden", name="csrf", value=csrf or ""),
+                      html.Button("Log out", type="submit", id="shell-logout",
+                                  className="btn btn-outline-light btn-sm")],
+                     action="/logout", method="POST", className="d-flex align-items-center ms-3 mb-0")
 
 
 def _select(id_: str, options: list[tuple[str, str]], value: str, width: str) -> dbc.Select:
@@ -45,11 +56,12 @@ def _controls() -> html.Div:
     )
 
 
-def layout() -> html.Div:
-    """The whole-app layout: location, refresh timer, top bar, error banner, page container."""
+def layout(user: str | None = None, is_admin: bool = False, csrf: str | None = None) -> html.Div:
+    """The whole-app layout: location, refresh timer, top bar (with the logged-in user), error banner, pages."""
     bar = dbc.Navbar(
         dbc.Container([dbc.NavbarBrand("✉ Mailflow", href="/", className="fw-bold me-4"),
-                       dbc.Nav(_nav_links(), pills=True, className="me-auto"), _controls()], fluid=True),
+                       dbc.Nav(_nav_links(is_admin), pills=True, className="me-auto"), _controls(),
+                       _account(user, csrf)], fluid=True),
         id="shell-navbar", color="dark", dark=True, className="mb-3 shell-navbar",
     )
     return html.Div(

@@ -37,9 +37,11 @@ def _too_large(_exc):
 def ingest():
     """Validate a batch, buffer the valid events, report the invalid ones by index."""
     settings = current_app.extensions["settings"]
-    source = auth.source_of(request, settings.ingest_api_keys)
+    source = auth.identify(request)
     if source is None:
         return _error(401, "missing or invalid API key", **{"WWW-Authenticate": "Bearer"})
+    if source == auth.UNAVAILABLE:
+        return _error(503, "cannot check the API key right now, retry later", **{"Retry-After": RETRY_AFTER_SECONDS})
     request.max_content_length = settings.ingest_max_body_bytes
     try:
         rows, rejected = schema.parse_events(

@@ -1,10 +1,12 @@
 """Integration fixtures: a fresh test database migrated once per session, tables and Redis emptied before every
-test (RQ's own test style), the Flask app, and an in-process RQ SimpleWorker run in burst mode.
+test (RQ's own test style), the Flask app, a logged-in test client, and an in-process RQ SimpleWorker run in burst
+mode. Two users exist for the whole session: `viewer` and `admin` (passwords in USERS).
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import psycopg
 import pytest
@@ -13,7 +15,7 @@ import rq
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from store import db, migrate
+from store import accounts, db, migrate
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY, make_settings
 from workers import context
 
@@ -64,10 +66,53 @@ def app(engine):
     return create_app(make_settings())
 
 
+USERS = {"viewer": ("viewer", "viewer-password-0123"), "admin": ("admin", "admin-password-0123")}
+
+
+@pytest.fixture(scope="session")
+def test_users(engine) -> dict[str, int]:
+    """The session's viewer and admin users (created once: argon2 is deliberately slow), id by name."""
+    from webauth import passwords
+
+    ids = {}
+    with engine.begin() as conn:
+        for name, (role, password) in USERS.items():
+            ids[name] = accounts.create_user(conn, name, passwords.hash_password(password), role)
+    return ids
+
+
+def login(client, username: str = "viewer"):
+    """Give a test client the session a successful login of that user would (no form, no argon2 cost)."""
+    with db.engine().connect() as conn:
+        user = accounts.user_by_name(conn, username)
+    with client.session_transaction() as session:
+        session.update(uid=user["id"], epoch=user["session_epoch"], at=time.time())
+    return client
+
+
+def session_cookie(client) -> str:
+    """`name=value` of the client's session cookie, for a WebSocket or urllib request."""
+    from webauth import SESSION_COOKIE
+
+    return f"{SESSION_COOKIE}={client.get_cookie(SESSION_COOKIE).value}"
+
+
 @pytest.fixture
-def client(app, clean):
-    """A test client on a clean database and Redis."""
+def anonymous(app, clean):
+    """A test client without a session."""
     return app.test_client()
+
+
+@pytest.fixture
+def client(app, clean, test_users):
+    """A test client logged in as the viewer, on a clean database and Redis."""
+    return login(app.test_client())
+
+
+@pytest.fixture
+def admin_client(app, clean, test_users):
+    """A test client logged in as the admin."""
+    return login(app.test_client(), "admin")
 
 
 def post(client, events, key: str = TEST_KEY, **kwargs):

@@ -10,7 +10,7 @@ import pytest
 import websocket
 from werkzeug.serving import make_server
 
-from tests.integration.conftest import post, run_worker
+from tests.integration.conftest import post, run_worker, session_cookie
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def live_server(app, clean):
 
 
 def test_posted_event_arrives_as_a_delta(live_server, client, redis):
-    ws = websocket.create_connection(f"ws://{live_server}/ws/email-flow", timeout=10)
+    ws = websocket.create_connection(f"ws://{live_server}/ws/email-flow", timeout=10, cookie=session_cookie(client))
     try:
         assert json.loads(ws.recv())["type"] == "hello"
         now = int(time.time() * 1000)

@@ -1,0 +1,123 @@
+"""The login form (plain Flask + Jinja, works without JavaScript), logout, and the wall-screen entry
+/kiosk/<token> that turns a long random token into a read-only viewer session.
+
+Forms carry a per-session CSRF token; cookies are SameSite=Lax as well. Login is rate limited per source IP and
+per username (LOGIN_RATE_LIMIT), answered 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, redirect, render_template, request, session
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import SQLAlchemyError
+
+import ingestkeys
+from store import accounts, db
+from webauth import identity, passwords
+
+MAX_TOKEN_LENGTH = 128
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (created on first use)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _csrf_ok() -> bool:
+    given, expected = request.form.get("csrf", ""), session.get("csrf", "")
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A same-site path to go to after login; anything else (another host, a scheme, //x) becomes the default."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and "\\" not in target else default
+
+
+def _form(error: str | None = None, status: int = 200, username: str = ""):
+    page = render_template("login.html", error=error, csrf=csrf_token(), username=username[:64],
+                           next=safe_next(request.values.get("next")))
+    return page, status
+
+
+def login():
+    """The login form (or straight on when the session is already valid)."""
+    try:
+        known = identity.current() is not None
+    except SQLAlchemyError:  # the form still renders; the POST will say what is wrong
+        known = False
+    if known:
+        return redirect(safe_next(request.args.get("next")))
+    return _form()
+
+
+def login_submit():
+    """Check the credentials; on success start a fresh session (no fixation) and go to `next`."""
+    username, password = request.form.get("username", "")[:200], request.form.get("password", "")
+    if not _csrf_ok():
+        return _form("The form expired; please try again.", 400, username)
+    with db.engine().begin() as conn:
+        user = accounts.user_by_name(conn, username) if username else None
+        good = passwords.verify(user["password_hash"] if user else None, password)
+        if not good or user["disabled"]:
+            return _form("Invalid username or password.", 401, username)
+        if passwords.needs_rehash(user["password_hash"]):
+            accounts.set_password(conn, user["username"], passwords.hash_password(password), end_sessions=False)
+        accounts.logged_in(conn, user["id"])
+    session.clear()
+    session.update(uid=user["id"], epoch=user["session_epoch"], at=time.time())
+    return redirect(safe_next(request.form.get("next")))
+
+
+def logout():
+    """End the session (CSRF-checked, so another site cannot log a wall screen out)."""
+    if not _csrf_ok():
+        return redirect("/")
+    session.clear()
+    return redirect("/login")
+
+
+def kiosk(token: str):
+    """Open a read-only kiosk session for a live token, then show the page named by `next` in kiosk mode."""
+    found = None
+    if len(token) <= MAX_TOKEN_LENGTH:
+        with db.engine().connect() as conn:
+            found = accounts.kiosk_by_hash(conn, ingestkeys.digest(token))
+    if found is None:
+        return render_template("login.html", error="This wall-screen link is unknown or was revoked.", csrf="",
+                               username="", next="/", kiosk_only=True), 404
+    session.clear()
+    session.permanent = True  # a wall screen runs for weeks; the token itself is checked on every request
+    session["kiosk"] = found["id"]
+    identity.forget()
+    target = safe_next(request.args.get("next"))
+    return redirect(target + ("&" if "?" in target else "?") + urlencode({"kiosk": "1"}))
+
+
+def blueprint(limiter: Limiter, rate: str) -> Blueprint:
+    """The views as a blueprint (a new one per app) with their rate limits: per IP, and per username for the
+    login form."""
+    bp = Blueprint("webauth", __name__, template_folder="templates")
+    per_ip = limiter.limit(rate, key_func=get_remote_address)
+    per_user = limiter.limit(rate, key_func=lambda: "login:" + request.form.get("username", "")[:64].lower())
+    bp.add_url_rule("/login", "login", login, methods=["GET"])
+    bp.add_url_rule("/login", "login_submit", per_ip(per_user(login_submit)), methods=["POST"])
+    bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    bp.add_url_rule("/kiosk/<path:token>", "kiosk", per_ip(kiosk), methods=["GET"])
+    bp.register_error_handler(RateLimitExceeded, _too_many)
+    return bp
+
+
+def _too_many(exc: RateLimitExceeded):
+    return _form(f"Too many attempts ({exc.description}); wait a minute and try again.", 429,
+                 request.form.get("username", ""))
