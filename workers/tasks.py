@@ -41,7 +41,7 @@ def write_rows(rows: list) -> int:
         stats.record_write(pipe, len(rows), time.monotonic() - started, new)
         counters.publish(context.redis_conn(), new, pipe=pipe)
     except Exception:  # the commit stands; a missed live delta only delays the counters until the next refresh
-        log.exception("could not publish the realtime delta")
+        log.exception("could not publish the realtime delta and the write statistics")
     return len(new)
 
 
@@ -83,7 +83,7 @@ def drain_events(cls: str) -> int:
         buffer.refresh_flag(conn, cls)
         try:
             written += write_rows(claim.rows)
-        except Exception as exc:  # any failure: the rows move to a retrying job, never lost, never stuck here
+        except Exception as exc:  # any failure: back to the buffer or on to a retrying job; never lost or stuck here
             if not health.database_up(context.engine()):
                 # PostgreSQL is away: handing batches over would turn the whole buffer into retrying jobs and,
                 # after the last retry, dead letters. Keep the rows buffered instead and back off: the drain flag
