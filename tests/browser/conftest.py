@@ -1,5 +1,6 @@
 """Browser fixtures: the real app served on loopback with generated data loaded through the real ingest path, and
-Debian's headless Chromium driven by Playwright (its own browser download is not used)."""
+Debian's headless Chromium driven by Playwright (its own browser download is not used). Pages open logged in as the
+viewer (one real login through the form per session); every Content-Security-Policy violation is a console error."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY
-from tests.integration.conftest import app, engine, post, run_worker  # noqa: F401  (fixtures reused here)
+from tests.integration.conftest import USERS, app, engine, post, run_worker, test_users  # noqa: F401  (fixtures)
 from tools.traffic import dataset
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,8 +51,8 @@ def loaded(app, engine):  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def live_url(app, loaded):  # noqa: F811
-    """Base URL of the app served in a thread."""
+def live_url(app, loaded, test_users):  # noqa: F811
+    """Base URL of the app served in a thread (the session's viewer and admin users exist)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -73,16 +74,55 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh 1920x1080 page that records console errors and page errors."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+CSP_REPORTER = ("document.addEventListener('securitypolicyviolation', e => console.error("
+                "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));")
+
+
+def login_form(pg, base: str, username: str, password: str) -> None:
+    """Log in through the real form."""
+    pg.goto(base + "/login")
+    pg.fill("#username", username)
+    pg.fill("#password", password)
+    pg.click("#login-submit")
+
+
+@pytest.fixture(scope="session")
+def viewer_state(browser, live_url, test_users):  # noqa: F811
+    """Cookies of one real login as the viewer, reused by every page."""
+    context = browser.new_context()
+    pg = context.new_page()
+    login_form(pg, live_url, "viewer", USERS["viewer"][1])
+    pg.wait_for_selector("#shell-user", timeout=15_000)
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+def new_page(browser, state=None):
+    """A 1920x1080 page (optionally with stored cookies) that records console errors and page errors."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, storage_state=state)
+    context.add_init_script(CSP_REPORTER)
     pg = context.new_page()
     pg.errors = []
     pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    return pg
+
+
+@pytest.fixture
+def page(browser, viewer_state):
+    """A fresh logged-in (viewer) page."""
+    pg = new_page(browser, viewer_state)
     yield pg
-    context.close()
+    pg.context.close()
+
+
+@pytest.fixture
+def anonymous_page(browser, live_url):
+    """A fresh page without a session."""
+    pg = new_page(browser)
+    yield pg
+    pg.context.close()
 
 
 def screenshot(pg, name: str) -> None:

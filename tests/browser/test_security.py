@@ -1,0 +1,77 @@
+"""Security in the real browser (ids mf1xx): login redirect and form, CSP enforced without breaking Dash, kiosk
+links and their revocation, the admin page only for admins."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+import ingestkeys
+from store import accounts, db
+from tests.browser.conftest import login_form, new_page
+from tests.integration.conftest import USERS
+
+pytestmark = pytest.mark.browser
+
+
+def test_mf101_anonymous_goes_to_login_and_back_after_logging_in(anonymous_page, live_url):
+    pg = anonymous_page
+    pg.goto(live_url + "/performance?range=7d")
+    assert "/login?next=" in pg.url
+    pg.fill("#username", "viewer")
+    pg.fill("#password", "wrong-password-123")
+    pg.click("#login-submit")
+    assert "Invalid username or password" in pg.locator("#login-error").text_content()
+    pg.fill("#password", USERS["viewer"][1])
+    pg.click("#login-submit")
+    pg.wait_for_selector("#perf-trend .js-plotly-plot", timeout=15_000)
+    assert pg.url.endswith("/performance?range=7d")
+    assert not pg.locator("#nav-admin").count()  # a viewer is not offered the admin page
+    pg.click("#shell-logout")
+    pg.wait_for_url("**/login")
+    assert pg.errors == [] or all("401" in e for e in pg.errors)
+
+
+def test_mf102_csp_blocks_injected_inline_script_and_reports_it(page, live_url):
+    page.goto(live_url + "/")
+    page.wait_for_selector("#outbound-throughput .js-plotly-plot", timeout=15_000)
+    ran = page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__pwned = 1';"
+                        " document.head.appendChild(s); return window.__pwned === 1; }")
+    assert ran is False
+    page.wait_for_timeout(200)
+    assert any("CSP violation: script-src" in e for e in page.errors)
+
+
+def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_url):
+    token = secrets.token_urlsafe(32)
+    with db.engine().begin() as conn:
+        token_id = accounts.create_kiosk(conn, "NOC left", ingestkeys.digest(token), "test")
+    pg = new_page(browser)
+    pg.goto(f"{live_url}/kiosk/{token}?next=/queue")
+    assert pg.url.endswith("/queue?kiosk=1")
+    pg.wait_for_selector("#queue-total", timeout=15_000)
+    assert not pg.locator("#shell-navbar").is_visible()
+    with db.engine().begin() as conn:
+        accounts.revoke_kiosk(conn, token_id)
+    pg.wait_for_timeout(2500)  # the per-process cache holds a lookup for at most AUTH_CACHE_SECONDS (2 s)
+    pg.goto(live_url + "/queue?kiosk=1")
+    assert "/login" in pg.url
+    assert pg.errors == [] or all("401" in e for e in pg.errors)
+    pg.context.close()
+
+
+def test_mf104_admin_page_only_for_admins(page, browser, live_url):
+    response = page.goto(live_url + "/admin")
+    assert response.status == 403
+    pg = new_page(browser)
+    login_form(pg, live_url, "admin", USERS["admin"][1])
+    pg.wait_for_selector("#nav-admin", timeout=15_000)
+    pg.click("#nav-admin")
+    pg.wait_for_selector("#admin-keys-table", timeout=15_000)
+    pg.fill("#admin-keys-name", "browser-test-key")
+    pg.click("#admin-keys-create")
+    pg.wait_for_selector("#admin-keys-result code", timeout=10_000)
+    assert pg.locator("#admin-keys-result code").text_content().startswith(ingestkeys.PREFIX)
+    assert pg.errors == []
+    pg.context.close()
