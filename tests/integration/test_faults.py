@@ -18,6 +18,7 @@ import pytest
 import redis as redis_lib
 
 import buffer
+import tally
 from tests.integration import faultkit as kit
 from tests.integration.rollup_check import assert_exact
 from tools.traffic import dataset
@@ -74,6 +75,7 @@ def _assert_exactly_once(engine, conn, sender: kit.Sender) -> None:
     assert 500 not in sender.statuses
     assert kit.stored(engine) == sender.accepted
     assert kit.dead_letters(conn) == []
+    assert {int(n) for n in conn.hgetall(tally.BUFFERED).values()} <= {0}  # the buffered-events gauge settles at 0
     assert_exact(engine)
 
 
