@@ -36,14 +36,23 @@ HEADING = "## Query API (issue 5)"
 
 
 def app_client(url: str):
-    """A test client of the real app on the benchmark database."""
+    """A test client of the real app on the benchmark database, logged in as a viewer (the API needs a session)."""
     from app import create_app
     from config import Settings
+    from store import accounts
+    from webauth import passwords
 
     settings = Settings.from_env({"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:6379/14",
                                   "SECRET_KEY": "bench-secret-0123456789", "INGEST_API_KEYS": "bench-key-0123456789",
                                   "LOG_LEVEL": "WARNING"})
-    return create_app(settings).test_client()
+    client = create_app(settings).test_client()
+    with db.engine().begin() as conn:
+        if accounts.user_by_name(conn, "bench") is None:
+            accounts.create_user(conn, "bench", passwords.hash_password(passwords.generate()), "viewer")
+        user = accounts.user_by_name(conn, "bench")
+    with client.session_transaction() as session:  # what a successful login stores (webauth.identity)
+        session.update(uid=user["id"], epoch=user["session_epoch"], at=time.time())
+    return client
 
 
 def request_ms(client, path: str) -> float:

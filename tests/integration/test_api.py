@@ -353,6 +353,10 @@ def test_empty_range_gives_zero_filled_series(loaded):
     assert get(client, "events", **{"from": "2030-01-01T00:00:00Z", "to": "2030-01-02T00:00:00Z"})["events"] == []
 
 
+def test_query_api_needs_a_session(app, loaded):
+    assert app.test_client().get("/api/v1/email/summary").status_code == 401
+
+
 def test_openapi_document_lists_every_endpoint_and_parameter(loaded):
     from api.routes import PARAMS
 
