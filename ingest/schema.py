@@ -19,6 +19,7 @@ from ingest import derive
 
 EVENT_TYPES = ("received", "delivered", "deferred", "bounced", "rejected", "greylisted", "dropped")
 FUTURE_SLACK_MS = 5 * 60 * 1000
+REAL_MAX, REAL_MIN = 3.4e38, 1.2e-38  # the range of a PostgreSQL real (float4)
 
 
 def _text(lo: int, hi: int) -> Any:
@@ -72,12 +73,16 @@ def parse_events(body: bytes, *, max_events: int, retention_days: int, now_ms: i
         decoded = msgspec.json.decode(body, type=_BATCH)
         events: list[Any] = decoded if isinstance(decoded, list) else [decoded]
         _check_count(len(events), max_events)
-    except msgspec.DecodeError:  # ValidationError included; 1e400 too, which stdlib json reads as inf
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # ValidationError included; 1e400 too
+        # (invalid UTF-8 and very deep nesting raise the last two; the slow path turns them into a 400)
         events = _slow_decode(body, max_events)
     rows, rejected = [], []
     oldest_ms = now_ms - retention_days * 86_400_000
+    check_text = b"\\u" in body  # only a \u escape can smuggle in a NUL or a lone surrogate: rare, so test first
     for index, item in enumerate(events):
         errors = item if isinstance(item, list) else _semantic_errors(item, oldest_ms, now_ms)
+        if check_text and not errors:
+            errors = _text_errors(item)
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:
@@ -115,7 +120,7 @@ def _convert_one(item: Any) -> Event | list[dict]:
         return [{"field": "(event)", "reason": "each event must be a JSON object"}]
     try:
         return msgspec.convert(item, Event)
-    except (msgspec.ValidationError, OverflowError, RecursionError):
+    except (msgspec.ValidationError, OverflowError, RecursionError, UnicodeEncodeError):  # the last: lone surrogates
         return _field_errors(item)
 
 
@@ -126,10 +131,34 @@ def _field_errors(item: dict) -> list[dict]:
             continue
         try:
             msgspec.convert(item[name], kind)
+        except UnicodeEncodeError:
+            errors.append({"field": name, "reason": "contains a lone UTF-16 surrogate (not Unicode text)"})
         except (msgspec.ValidationError, OverflowError, RecursionError) as exc:
             reason = str(exc).split(" - at ")[0]
             errors.append({"field": name, "reason": reason[:200]})
     return errors or [{"field": "(event)", "reason": "invalid event"}]
+
+
+_TEXT_FIELDS = tuple(name for name, kind in _FIELDS.items() if "str" in str(kind))
+
+
+def _text_errors(event: Event) -> list[dict]:
+    """Strings PostgreSQL cannot store (NUL) or that are not Unicode text (lone surrogates from \\ud800 escapes):
+    accepting them would mean a 202 for events no worker can ever write."""
+    errors = []
+    for name in _TEXT_FIELDS:
+        value = getattr(event, name)
+        if value and ("\x00" in value or not _encodable(value)):
+            errors.append({"field": name, "reason": "contains a NUL character or a lone UTF-16 surrogate"})
+    return errors
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
@@ -144,6 +173,8 @@ def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
         value = getattr(event, name)
         if value and not derive.is_ip(value):
             errors.append({"field": name, "reason": "not an IPv4 or IPv6 address"})
-    if event.spam_score is not None and not math.isfinite(event.spam_score):
-        errors.append({"field": "spam_score", "reason": "must be a finite number"})
+    score = event.spam_score
+    if score is not None and not (math.isfinite(score) and (score == 0 or REAL_MIN <= abs(score) <= REAL_MAX)):
+        # stored as PostgreSQL real: anything else would make the whole batch fail in the writer
+        errors.append({"field": "spam_score", "reason": "must be a finite number within ±3.4e38 (and 0 or ≥ 1.2e-38)"})
     return errors
