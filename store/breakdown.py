@@ -73,9 +73,10 @@ def stats_hists(conn: Connection, f: Filters, by: str | None) -> dict:
 
 
 def _sort_key(sort: str):
+    # the "no attribute" group has key None: order it last among equals instead of comparing None with str
     if sort == "key":
-        return lambda row: (row["key"],)
-    return lambda row: (row[sort] is None, -(row[sort] or 0), row["key"])
+        return lambda row: (row["key"] is None, row["key"] or "")
+    return lambda row: (row[sort] is None, -(row[sort] or 0), row["key"] is None, row["key"] or "")
 
 
 def _rows(conn: Connection, f: Filters, by: str) -> list:
