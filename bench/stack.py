@@ -1,5 +1,5 @@
 """The benchmarked stack: a fresh database and Redis db, then the Procfile's real processes (gunicorn web, RQ
-workers, rq cron scheduler) started as separate processes, plus CPU accounting per process group.
+workers, scheduler) started as separate processes, plus CPU accounting per process group.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Stack:
         self._spawn("web", web)
         for n in range(self.workers):
             self._spawn(f"worker{n}", f"{sys.executable} -m workers worker")
-        self._spawn("scheduler", "rq cron workers/cron.py --url " + self.env["REDIS_URL"])
+        self._spawn("scheduler", f"{sys.executable} -m workers scheduler")
         deadline = time.time() + 60
         while time.time() < deadline:
             try:

@@ -1,5 +1,6 @@
-"""Worker command line: `python -m workers worker` runs a non-forking RQ worker on the event queues (in priority
-order) and the maintenance queue; `python -m workers requeue-failed` re-queues the dead letters.
+"""Worker command line: `python -m workers worker` runs a non-forking RQ worker on the maintenance queue and the event
+queues (in priority order); `python -m workers scheduler` runs the periodic jobs of workers/cron.py (RQ's cron
+scheduler, restarted after a Redis outage); `python -m workers requeue-failed` re-queues the dead letters.
 """
 
 from __future__ import annotations
@@ -71,6 +72,24 @@ def _wait_for_redis(conn: redis.Redis) -> None:
             time.sleep(1)
 
 
+def run_scheduler() -> int:
+    """RQ's cron scheduler for workers/cron.py, started again whenever a Redis outage ends it."""
+    from rq.cron import CronScheduler
+
+    settings = context.settings()
+    settings.configure_logging()
+    conn = context.redis_conn()
+    scheduler = CronScheduler(connection=conn, logging_level=settings.log_level)
+    scheduler.load_config_from_file("workers.cron")  # once: a second import of the module would register nothing
+    while True:
+        try:
+            scheduler.start()
+            return 0  # start() returns only after a stop signal
+        except redis.RedisError as exc:
+            log.warning("scheduler stopped on a Redis error: %s; waiting for Redis", exc)
+            _wait_for_redis(conn)
+
+
 def requeue_failed() -> int:
     """Move every job of the event queues' failed registries back to its queue; print how many."""
     conn, total = context.redis_conn(), 0
@@ -89,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     worker = sub.add_parser("worker", help="run an RQ worker for the event and maintenance queues")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    sub.add_parser("scheduler", help="run the periodic jobs (queue polls, kick, maintenance)")
     sub.add_parser("requeue-failed", help="re-queue every dead-lettered job")
     args = parser.parse_args(argv)
     if args.command == "worker":
         return run_worker(burst=args.burst)
-    return requeue_failed()
+    return run_scheduler() if args.command == "scheduler" else requeue_failed()
 
 
 if __name__ == "__main__":

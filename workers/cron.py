@@ -1,4 +1,4 @@
-"""The periodic jobs, for `rq cron workers/cron.py`: the RQ cron scheduler enqueues them on the maintenance queue."""
+"""The periodic jobs, loaded by `python -m workers scheduler` (RQ's cron scheduler), run on the maintenance queue."""
 
 from rq import cron
 

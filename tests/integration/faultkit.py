@@ -1,5 +1,5 @@
 """Harness for the fault tests: a private Redis with AOF, the real processes (gunicorn web, `python -m workers
-worker`, `rq cron workers/cron.py`) started and killed like a process manager would, and a sender that posts a known
+worker`, `python -m workers scheduler`) started and killed like a process manager would, and a sender that posts a known
 set of events and retries on 503 and connection errors as the ZoneMTA plugin does.
 """
 
@@ -88,7 +88,7 @@ class Processes:
             "web": f"gunicorn --worker-class gthread --workers 2 --threads 8 --bind 127.0.0.1:{self.port} "
                    "--graceful-timeout 10 wsgi:server",
             "worker": f"{sys.executable} -m workers worker",
-            "scheduler": f"rq cron workers/cron.py --url {redis_url}",
+            "scheduler": f"{sys.executable} -m workers scheduler",
         }
 
     def start(self, name: str, role: str | None = None) -> subprocess.Popen:

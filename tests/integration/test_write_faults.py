@@ -72,7 +72,8 @@ def test_failed_write_is_retried_then_dead_lettered_then_requeued(client, clean,
 def _start_worker() -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, SECRET_KEY="x" * 20,
                INGEST_API_KEYS=TEST_KEY, WRITE_LEASE_SECONDS="3", WRITE_BATCH_MAX="500", LOG_LEVEL="WARNING")
-    return subprocess.Popen([sys.executable, "-m", "workers", "worker"], env=env)
+    # its own session, so a SIGKILL to the group also takes RQ's scheduler child (it must not outlive the test)
+    return subprocess.Popen([sys.executable, "-m", "workers", "worker"], env=env, start_new_session=True)
 
 
 @pytest.mark.slow
@@ -87,7 +88,7 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(client, clean, red
         try:
             _wait_for(lambda: redis.zcard(buffer.PROCS), what="a claimed batch")  # the worker is mid-batch
         finally:
-            worker.send_signal(signal.SIGKILL)
+            os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
     assert _stored(clean) < expected
     worker = _start_worker()
@@ -97,7 +98,7 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(client, clean, red
         _wait_for(lambda: tasks.kick() and redis.zcard(buffer.PROCS) == 0 and _stored(clean) == expected,
                   timeout=60, what="recovery of the killed batches")
     finally:
-        worker.terminate()
+        os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(20)
     run_worker(redis)
     assert _stored(clean) == expected
