@@ -58,13 +58,17 @@ def _sender(port: int, rate: float, batch: int, seconds: float, proc: int, threa
 
 
 def _load_process(port, rate, batch, seconds, proc, threads, queue) -> None:
-    stats: dict = {}
-    workers = [threading.Thread(target=_sender, args=(port, rate / threads, batch, seconds, proc, t, stats))
+    per_thread: list[dict] = [{} for _ in range(threads)]  # one dict per sender thread: no shared counters
+    workers = [threading.Thread(target=_sender, args=(port, rate / threads, batch, seconds, proc, t, per_thread[t]))
                for t in range(threads)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
+    stats: dict = {}
+    for part in per_thread:
+        for k, v in part.items():
+            stats[k] = stats.get(k, 0) + v
     usage = resource.getrusage(resource.RUSAGE_SELF)
     stats["cpu"] = usage.ru_utime + usage.ru_stime
     queue.put(stats)
@@ -116,7 +120,8 @@ def run(args) -> dict:
         rate = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0]) if len(steady) > 1 else 0
         cpu = {k: round((cpu1[k] - cpu0[k]) / wall, 2) for k in cpu1}
         cpu["load"] = round(stats.pop("cpu") / wall, 2)
-        return {"batch": args.batch, "offered_rate": args.rate, "seconds": args.seconds, "accepted": stats.get(202, 0),
+        return {"batch": args.batch, "offered_rate": args.rate, "seconds": args.seconds, "wall_seconds": round(wall, 1),
+                "accepted": stats.get(202, 0), "accepted_per_s": round(stats.get(202, 0) / wall),
                 "other_statuses": {k: v for k, v in stats.items() if k != 202}, "committed_total": _committed(db),
                 "committed_at_stop": committed_at_stop, "sustained_committed_per_s": round(rate),
                 "backlog_elements_at_stop": backlog_at_stop, "latency_ms_p50": round(lat[0] or 0, 1),
