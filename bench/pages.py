@@ -24,7 +24,8 @@ CALLBACKS = [  # (page module, callback, extra positional args after search)
     ("outbound", "update_bounces", (0, "light")), ("inbound", "update_inbound_counters", (0,)),
     ("inbound", "update_inbound", (0, "light")), ("inbound", "update_inbound_domains", (0, "light")),
     ("inbound", "update_inbound_nodes", (0, "light")), ("performance", "update_performance", (0, "light")),
-    ("performance", "update_domains", (0,)),
+    ("performance", "update_domains", (0,)), ("queue", "update_queue", None), ("queue", "update_pipeline", None),
+    ("events", "update_events", ("/events",)),
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADING = "## Page callbacks (issue 6)"
@@ -44,7 +45,8 @@ def measure(repeat: int, url: str) -> dict:
                 samples = []
                 for i in range(repeat + 2):
                     started = time.perf_counter()
-                    fn(f"?range={rng}", *extra)
+                    args = (0, "light") if name == "update_queue" else (0,) if extra is None else (f"?range={rng}", *extra)
+                    fn(*args)
                     if i >= 2:
                         samples.append((time.perf_counter() - started) * 1000)
                 samples.sort()
