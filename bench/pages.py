@@ -45,7 +45,7 @@ def measure(repeat: int, url: str) -> dict:
                 samples = []
                 for i in range(repeat + 2):
                     started = time.perf_counter()
-                    args = (0, "light") if name == "update_queue" else (0,) if extra is None else (f"?range={rng}", *extra)
+                    args = (f"?range={rng}", *extra) if extra is not None else (0, "light")[:1 + (name == "update_queue")]
                     fn(*args)
                     if i >= 2:
                         samples.append((time.perf_counter() - started) * 1000)
