@@ -45,7 +45,9 @@ def measure(repeat: int, url: str) -> dict:
                 samples = []
                 for i in range(repeat + 2):
                     started = time.perf_counter()
-                    args = (f"?range={rng}", *extra) if extra is not None else (0, "light")[:1 + (name == "update_queue")]
+                    args = (0, "light")[:1 + (name == "update_queue")]  # queue callbacks take no URL
+                    if extra is not None:
+                        args = (f"?range={rng}", *extra)
                     fn(*args)
                     if i >= 2:
                         samples.append((time.perf_counter() - started) * 1000)
