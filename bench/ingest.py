@@ -131,18 +131,24 @@ def run(args) -> dict:
         stack.stop()
 
 
-def main() -> None:
-    """Command line entry point; prints the figures as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def load_arguments(description: str, seconds: float, port: int) -> argparse.ArgumentParser:
+    """The command line shared by the load benchmarks (rate, batch, duration, process counts)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rate", type=float, default=10_000, help="offered events/s in total")
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=seconds)
     parser.add_argument("--procs", type=int, default=2, help="load generator processes")
     parser.add_argument("--threads", type=int, default=8, help="connections per load process")
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--port", type=int, default=port)
+    return parser
+
+
+def main() -> None:
+    """Command line entry point; prints the figures as JSON."""
+    parser = load_arguments(__doc__.splitlines()[0], 60, 8099)
     parser.add_argument("--write-batch", type=int, default=5000, help="max events per write transaction")
-    parser.add_argument("--port", type=int, default=8099)
     result = run(parser.parse_args())
     print(msgspec.json.format(msgspec.json.encode(result), indent=2).decode())
 

@@ -9,7 +9,6 @@ time from the stored rows. Pass criteria (issue 8): no backlog growth, lag p99 <
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import time
 
@@ -19,7 +18,7 @@ import psycopg
 import redis
 
 import tally
-from bench.ingest import ADMIN_URL, _committed, _load_process
+from bench.ingest import ADMIN_URL, _committed, _load_process, load_arguments
 from bench.stack import Stack, fresh_database
 
 WINDOW = 30
@@ -114,16 +113,7 @@ def run(args) -> dict:
 
 def main() -> None:
     """Command line entry point; prints the figures as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=10_000, help="offered events/s in total")
-    parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=600)
-    parser.add_argument("--procs", type=int, default=2, help="load generator processes")
-    parser.add_argument("--threads", type=int, default=8, help="connections per load process")
-    parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--port", type=int, default=8098)
-    result = run(parser.parse_args())
+    result = run(load_arguments(__doc__.splitlines()[0], 600, 8098).parse_args())
     print(msgspec.json.format(msgspec.json.encode(result), indent=2).decode())
 
 

@@ -6,7 +6,9 @@ mode. Two users exist for the whole session: `viewer` and `admin` (passwords in 
 from __future__ import annotations
 
 import json
+import threading
 import time
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -128,3 +130,18 @@ def run_worker(conn: redis_lib.Redis) -> None:
 
     queues = [rq.Queue(name, connection=conn) for name in [*buffer.QUEUES.values(), "maintenance"]]
     rq.SimpleWorker(queues, connection=conn).work(burst=True)
+
+
+@contextmanager
+def serve(flask_app):
+    """Serve the app on an ephemeral loopback port in a thread; yields host:port."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

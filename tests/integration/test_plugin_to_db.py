@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from tests.conftest import TEST_KEY
-from tests.integration.conftest import run_worker
+from tests.integration.conftest import run_worker, serve
 from tests.integration.zonemta_api import PLUGIN_DIR, require_node_modules
 
 pytestmark = pytest.mark.integration
@@ -26,12 +24,8 @@ OUTCOMES = {"ok@example.com": ("delivered", None), "ok@example.org": ("delivered
 @pytest.fixture
 def served_app(app, clean):
     """The real Flask app on an ephemeral loopback port, served by werkzeug in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as address:
+        yield f"http://{address}"
 
 
 def _deliver(base_url: str, count: int) -> dict:

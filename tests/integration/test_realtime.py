@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
 import websocket
-from werkzeug.serving import make_server
 
-from tests.integration.conftest import post, run_worker, session_cookie
+from tests.integration.conftest import post, run_worker, serve, session_cookie
 
 pytestmark = pytest.mark.integration
 
@@ -18,11 +16,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def live_server(app, clean):
     """The app served on an ephemeral loopback port in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve(app) as address:
+        yield address
 
 
 def test_posted_event_arrives_as_a_delta(live_server, client, redis):
