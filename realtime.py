@@ -41,7 +41,7 @@ def email_flow(ws) -> None:
             else:
                 ws.send(json.dumps({"type": "ping", "server_time": int(time.time() * 1000)}))
     except ConnectionClosed:
-        pass
+        log.debug("realtime client went away")
     except Exception:  # a Redis failure ends this socket; the browser reconnects with backoff
         log.exception("realtime relay stopped")
     finally:

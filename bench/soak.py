@@ -9,6 +9,7 @@ time from the stored rows. Pass criteria (issue 8): no backlog growth, lag p99 <
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import time
 
@@ -31,10 +32,8 @@ def _rss_mb(stack: Stack) -> dict[str, float]:
         if role in ("web", "workers"):
             total = 0
             for proc in procs:
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):  # a process that ended has no memory to count
                     total += proc.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
             out[role] = round(total / 2**20, 1)
     return out
 

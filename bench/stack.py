@@ -4,6 +4,7 @@ workers, scheduler) started as separate processes, plus CPU accounting per proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -92,10 +93,8 @@ def cpu_seconds(groups: dict[str, list[psutil.Process]]) -> dict[str, float]:
     for role, procs in groups.items():
         total = 0.0
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):  # ended between listing and reading
                 t = proc.cpu_times()
                 total += t.user + t.system + t.children_user + t.children_system
-            except psutil.NoSuchProcess:
-                pass
         out[role] = total
     return out
