@@ -123,6 +123,20 @@
     }
   });
 
+  // A session that ends while the page is open (logout elsewhere, expiry, disabled user) makes Dash's updates fail
+  // with 401; without this the charts would freeze silently. Go to the login page and come back here after it.
+  var originalFetch = window.fetch;
+  window.fetch = function (input, init) {
+    return originalFetch(input, init).then(function (response) {
+      var url = typeof input === "string" ? input : (input && input.url) || "";
+      if (response.status === 401 && url.indexOf("/_dash-") !== -1 && !state.leaving) {
+        state.leaving = true;
+        location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+      }
+      return response;
+    });
+  };
+
   connect();
   // the badge and the sparkline are rendered by React after this script runs (and again on page changes)
   setInterval(function () {

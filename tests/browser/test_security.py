@@ -75,3 +75,13 @@ def test_mf104_admin_page_only_for_admins(page, browser, live_url):
     assert pg.locator("#admin-keys-result code").text_content().startswith(ingestkeys.PREFIX)
     assert pg.errors == []
     pg.context.close()
+
+
+def test_mf105_a_session_ending_in_an_open_tab_leads_to_the_login_page(browser, live_url, viewer_state):
+    pg = new_page(browser, viewer_state)
+    pg.goto(live_url + "/?range=24h")
+    pg.wait_for_selector("#outbound-throughput .js-plotly-plot", timeout=15_000)
+    pg.context.clear_cookies()  # the session is gone (logged out elsewhere, expired, or the user was disabled)
+    pg.select_option("#shell-range", "7d")  # the next Dash update is answered 401
+    pg.wait_for_url("**/login?next=**", timeout=10_000)
+    assert pg.url.endswith("/login?next=%2F%3Frange%3D24h")  # back to the page as it was, after logging in
