@@ -64,7 +64,7 @@ def layout() -> html.Div:
     role = dbc.Col(dbc.Select(id="admin-users-role", value="viewer", size="sm",
                               options=[{"label": lbl, "value": v} for v, lbl in ROLES]))
     users = [_name("users", "new username"), role, _button("users", "create", "Create user"),
-             dbc.Col(html.Div(className="w-100")), _pick("users", "user"),
+             html.Div(className="w-100"), _pick("users", "user"),  # a Bootstrap row break: two lines of actions
              _button("users", "reset", "New password", "secondary"), _button("users", "toggle", "Disable / enable",
                                                                               "danger"),
              _button("users", "promote", "Switch role", "secondary")]
