@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from store import queries
+from store import queries, rollups
 
 DAY_MS = 86_400_000
+DEADLOCK = "40P01"
 _known_days: set[int] = set()
 
 
@@ -41,3 +43,23 @@ def insert_events(conn: Connection, rows: list) -> list:
     inserted = queries.execute(conn, "insert_from_stage").all()
     by_key = {(row[0], row[1]): row for row in rows}
     return [by_key[(event_id, ts_ms)] for event_id, ts_ms in inserted]
+
+
+def write_batch(engine: Engine, rows: list, spam_threshold: float = 5.0, attempts: int = 3) -> list:
+    """Insert a batch and add its rollups in one transaction; return the new rows.
+
+    A deadlock between concurrent writers is retried (they touch the same current-bucket rollup rows); any other
+    error is raised after forgetting the partition cache, in case retention dropped one under us.
+    """
+    ensure_partitions(engine, rows)
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                new = insert_events(conn, rows)
+                rollups.apply(conn, new, spam_threshold)
+            return new
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts - 1:
+                forget_partitions()
+                raise
+    raise AssertionError("unreachable")

@@ -9,33 +9,20 @@ import time
 
 import rq
 from rq import Retry
-from sqlalchemy.exc import DBAPIError
 
 import buffer
-from store import counters, events, health, rollups, stats
+from store import counters, events, health, stats
 from workers import context
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 2.0  # then yield the worker, re-enqueued at the back of this class's queue
-DEADLOCK = "40P01"
 
 
 def write_rows(rows: list) -> int:
     """Write one batch in one transaction (events + rollups), then publish its delta; return the new-row count."""
     settings, engine = context.settings(), context.engine()
     started = time.monotonic()
-    events.ensure_partitions(engine, rows)
-    for attempt in range(3):
-        try:
-            with engine.begin() as conn:
-                new = events.insert_events(conn, rows)
-                rollups.apply(conn, new, settings.spam_threshold)
-            break
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == 2:
-                events.forget_partitions()
-                raise
-            log.info("deadlock writing %d rows, retrying", len(rows))
+    new = events.write_batch(engine, rows, settings.spam_threshold)
     try:
         pipe = context.redis_conn().pipeline(transaction=False)
         stats.record_write(pipe, len(rows), time.monotonic() - started, new)
