@@ -52,10 +52,8 @@ def _key_action(conn, who, action: str, name: str | None, pick: str | None) -> t
     return "Pick a live key to revoke.", None
 
 
-@callback(*_outputs("keys"), *_buttons("keys", "create", "revoke"), State("admin-keys-name", "value"),
-          State("admin-keys-pick", "value"))
-def manage_keys(_create, _revoke, name, pick):
-    """Create or revoke an ingest key, then list them."""
+def _manage(section: str, act, errors: tuple, listing, columns: list[str], value_key: str, name, pick):
+    """The shared shape of the key and kiosk cards: run the clicked action, then list (and offer) the items."""
     who, action = _admin(), str(ctx.triggered_id or "").rsplit("-", 1)[-1]
     if who is None:
         return no_update, no_update, DENIED
@@ -64,12 +62,21 @@ def manage_keys(_create, _revoke, name, pick):
     with db.engine().connect() as conn:
         try:
             if action in ("create", "revoke"):
-                message, secret = _key_action(conn, who, action, name, pick)
-        except IngestKeyError as exc:
+                message, secret = act(conn, who, action, name, pick)
+        except errors as exc:
             message, ok = str(exc), False
-        rows = ingest_keys.keys(conn)
-    return (admin.table("keys", rows, ["name", "created_by", "created_at", "revoked_at"]),
-            admin.choices(rows, "name", "name"), admin.result(message, secret, ok))
+            conn.rollback()
+        rows = listing(conn)
+    return (admin.table(section, rows, columns), admin.choices(rows, value_key, "name"),
+            admin.result(message, secret, ok))
+
+
+@callback(*_outputs("keys"), *_buttons("keys", "create", "revoke"), State("admin-keys-name", "value"),
+          State("admin-keys-pick", "value"))
+def manage_keys(_create, _revoke, name, pick):
+    """Create or revoke an ingest key, then list them."""
+    return _manage("keys", _key_action, (IngestKeyError,), ingest_keys.keys,
+                   ["name", "created_by", "created_at", "revoked_at"], "name", name, pick)
 
 
 def _kiosk_action(conn, who, action: str, name: str | None, pick: int | None) -> tuple[str, str | None]:
@@ -88,21 +95,8 @@ def _kiosk_action(conn, who, action: str, name: str | None, pick: int | None) ->
           State("admin-kiosk-pick", "value"))
 def manage_kiosks(_create, _revoke, name, pick):
     """Create or revoke a wall-screen link, then list them."""
-    who, action = _admin(), str(ctx.triggered_id or "").rsplit("-", 1)[-1]
-    if who is None:
-        return no_update, no_update, DENIED
-    message = secret = None
-    ok = True
-    with db.engine().connect() as conn:
-        try:
-            if action in ("create", "revoke"):
-                message, secret = _kiosk_action(conn, who, action, name, pick)
-        except (AccountError, ValueError) as exc:
-            message, ok = str(exc), False
-            conn.rollback()
-        rows = accounts.kiosks(conn)
-    return (admin.table("kiosk", rows, ["id", "name", "created_by", "created_at", "revoked_at"]),
-            admin.choices(rows, "id", "name"), admin.result(message, secret, ok))
+    return _manage("kiosk", _kiosk_action, (AccountError, ValueError), accounts.kiosks,
+                   ["id", "name", "created_by", "created_at", "revoked_at"], "id", name, pick)
 
 
 @callback(Output("admin-dead-list", "children"), Output("admin-dead-result", "children"),
