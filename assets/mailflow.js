@@ -12,10 +12,11 @@
 
   function animate(el, from, to) {
     var start = performance.now(), dur = 600;
+    el.setAttribute("data-settled", "0");  // tests and screen readers can tell a number in motion from a final one
     function step(now) {
       var t = Math.min(1, (now - start) / dur), eased = 1 - Math.pow(1 - t, 3);
       el.textContent = fmt(from + (to - from) * eased);
-      if (t < 1) { requestAnimationFrame(step); }
+      if (t < 1) { requestAnimationFrame(step); } else { el.setAttribute("data-settled", "1"); }
     }
     requestAnimationFrame(step);
   }

@@ -98,8 +98,7 @@ def test_mf003_posted_event_changes_the_live_counter_within_a_second(page, live_
     page.goto(live_url + "/")
     page.wait_for_function("() => document.getElementById('live-status')?.textContent === 'live'", timeout=15_000)
     counter = page.locator("#kpi-outbound-bounced")
-    page.wait_for_function("() => (document.getElementById('kpi-outbound-bounced')?.textContent || '—') !== '—'")
-    page.wait_for_timeout(700)  # let the count-up animation of the first render finish before reading the number
+    page.wait_for_function("() => document.getElementById('kpi-outbound-bounced')?.dataset.settled === '1'")
     before = int(counter.text_content().replace(",", ""))
     event = {"event_id": f"live-{time.time_ns()}", "event_type": "bounced", "direction": "outbound",
              "timestamp": int(time.time() * 1000), "mta_node": "mta-01", "bounce_category": "recipient"}

@@ -4,6 +4,7 @@ links and their revocation, the admin page only for admins."""
 from __future__ import annotations
 
 import secrets
+import time
 
 import pytest
 
@@ -13,6 +14,14 @@ from tests.browser.conftest import login_form, new_page
 from tests.integration.conftest import USERS
 
 pytestmark = pytest.mark.browser
+
+
+def _wait_until(pg, condition, seconds: float = 5.0) -> None:
+    """Poll a condition (letting the page run between tries) until it holds or the time is up."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        pg.wait_for_timeout(50)
 
 
 def test_mf101_anonymous_goes_to_login_and_back_after_logging_in(anonymous_page, live_url):
@@ -39,8 +48,7 @@ def test_mf102_csp_blocks_injected_inline_script_and_reports_it(page, live_url):
     ran = page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__pwned = 1';"
                         " document.head.appendChild(s); return window.__pwned === 1; }")
     assert ran is False
-    page.wait_for_timeout(200)
-    assert any("CSP violation: script-src" in e for e in page.errors)
+    _wait_until(page, lambda: any("CSP violation: script-src" in e for e in page.errors))
 
 
 def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_url):
@@ -54,9 +62,8 @@ def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_ur
     pg.wait_for_selector("#shell-navbar", state="hidden", timeout=5_000)  # kiosk styling is applied client-side
     with db.engine().begin() as conn:
         accounts.revoke_kiosk(conn, token_id)
-    pg.wait_for_timeout(2500)  # the per-process cache holds a lookup for at most AUTH_CACHE_SECONDS (2 s)
-    pg.goto(live_url + "/queue?kiosk=1")
-    assert "/login" in pg.url
+    # the per-process cache holds a lookup for at most AUTH_CACHE_SECONDS (2 s): revoked means gone within that
+    _wait_until(pg, lambda: pg.goto(live_url + "/queue?kiosk=1") and "/login" in pg.url, seconds=3.0)
     assert pg.errors == [] or all("401" in e for e in pg.errors)
     pg.context.close()
 
