@@ -64,7 +64,8 @@ def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_ur
         accounts.revoke_kiosk(conn, token_id)
     # the per-process cache holds a lookup for at most AUTH_CACHE_SECONDS (2 s): revoked means gone within that
     _wait_until(pg, lambda: pg.goto(live_url + "/queue?kiosk=1") and "/login" in pg.url, seconds=3.0)
-    assert pg.errors == [] or all("401" in e for e in pg.errors)
+    # after the revocation, only refusals may show: Dash updates (401) and the live socket's reconnects
+    assert all("401" in e or "HTTP Authentication failed" in e for e in pg.errors), pg.errors
     pg.context.close()
 
 
