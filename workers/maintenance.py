@@ -1,11 +1,12 @@
 """Scheduled upkeep: daily partitions ahead of time and for the retention window, raw retention by dropping whole
-partitions, rollup retention per resolution (5 min: 30 d, 1 h: 400 d, 1 d: forever by default).
+partitions, rollup retention per resolution (5 min: 30 d, 1 h: 400 d, 1 d: forever by default), and the
+idempotency ids of the events in the dropped partitions.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from store import events, queries
 from workers import context
@@ -32,6 +33,10 @@ def maintain() -> dict:
             for kind in ("email_stats", "email_dim"):
                 result = queries.execute(conn, "delete_stats_before", {"cutoff": cutoff}, table=f"{kind}_{res}")
                 report["rollup_rows_deleted"] += result.rowcount
+        # the ids go with their partitions (events older than the retention are refused at ingest anyway)
+        oldest_kept = datetime.combine(today - timedelta(days=settings.raw_retention_days), time.min, UTC)
+        report["event_ids_deleted"] = queries.execute(
+            conn, "delete_event_ids_before", {"cutoff": oldest_kept}).rowcount
         queries.execute(conn, "delete_snapshots_before",
                         {"cutoff": datetime.now(UTC) - timedelta(days=settings.rollup_retention_days["5m"] or 30)})
     if report["partitions_dropped"]:

@@ -21,7 +21,7 @@ from store import accounts, db, migrate
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY, make_settings
 from workers import context
 
-TABLES = ("email_events", "queue_snapshots") + tuple(
+TABLES = ("email_events", "event_ids", "queue_snapshots") + tuple(
     f"{kind}_{res}" for kind in ("email_stats", "email_dim") for res in ("5m", "1h", "1d"))
 
 

@@ -56,6 +56,19 @@ def test_same_batch_twice_changes_nothing(client, clean, redis):
     assert_exact(clean)
 
 
+def test_an_event_id_resent_with_another_timestamp_is_stored_and_counted_once(client, clean, redis):
+    events = _events(60, seed=5)
+    assert post(client, events).status_code == 202
+    run_worker(redis)
+    before = (_count(clean), _snapshot(clean))
+    shifted = [dict(e, timestamp=e["timestamp"] + shift) for e in events for shift in (1, 60_000)]
+    assert post(client, shifted).json["queued"] == len(shifted)
+    run_worker(redis)
+    assert (_count(clean), _snapshot(clean)) == before
+    assert _count(clean, "SELECT count(DISTINCT event_id) FROM email_events") == before[0]
+    assert_exact(clean)
+
+
 def test_duplicates_and_disorder_inside_one_stream_count_once(client, clean, redis):
     now = _now()
     events = dataset(11, now - 7_200_000, now, 300, duplicates=0.2, shuffle=True, now_ms=now)

@@ -67,6 +67,8 @@ def test_defaults_drop_old_partitions_and_trim_rollups_per_resolution(clean):
         assert _ages(conn, "SELECT bucket FROM email_dim_1h") == {45, 35, 31, 29, 2}
         assert max(_ages(conn, "SELECT bucket FROM email_stats_1d")) >= 410  # day buckets are kept forever
         assert conn.execute(text("SELECT sum(events) FROM email_stats_1d")).scalar_one() == sum(written.values())
+        assert _ages(conn, "SELECT ts FROM event_ids") == {29, 2}  # the idempotency ids go with their partitions
+    assert report["event_ids_deleted"] == sum(n for age, n in written.items() if age > 30)
     again = maintenance.maintain()
     assert again["partitions_dropped"] == 0 and again["rollup_rows_deleted"] == 0
 
