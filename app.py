@@ -20,9 +20,10 @@ from api import health
 from api import queue as queue_api
 from components import shell, urlstate  # noqa: F401  (urlstate registers the shell callbacks)
 from config import ConfigError, Settings
-from ingest import ratelimit
+from ingest import gate
 from store import db
 from webauth import init_auth, init_headers, views
+from webauth.limiter import init_limiter
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.config.update(SECRET_KEY=settings.secret_key)
     server.extensions["settings"] = settings
     server.extensions["redis"] = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+    server.extensions["ingest_gate"] = gate.Gate(server.extensions["redis"])
     db.init_engine(settings)
     server.register_blueprint(health.bp)
     server.register_blueprint(queue_api.bp)
-    limiter = ratelimit.init_limiter(server, settings, ingest.bp)
+    limiter = init_limiter(server, settings, exempt=ingest.bp)
     init_auth(server, settings, limiter)  # the gate runs before every view registered below
     server.register_blueprint(ingest.bp)
     server.register_blueprint(api.bp)

@@ -97,17 +97,9 @@ def split(rows: list[tuple]) -> dict[str, list[tuple]]:
     return out
 
 
-def push(conn: redis.Redis, rows: list[tuple], rejected: dict[str, int] | None = None) -> list[str]:
-    """Append rows to their class buffers in one round trip (with the request's counters, rejections by reason
-    included); return the classes that need a drain job."""
-    groups = split(rows)
-    pipe = conn.pipeline(transaction=False)
-    for cls, group in groups.items():
-        pipe.rpush(buffer_key(cls), b"%d:" % len(group) + _encoder.encode(group))
-        pipe.set(flag_key(cls), "1", nx=True, ex=FLAG_TTL)
-    tally.count_ingest(pipe, {cls: len(group) for cls, group in groups.items()}, rejected or {})
-    results = pipe.execute()
-    return [cls for cls, flagged in zip(groups, results[1:2 * len(groups):2], strict=True) if flagged]
+def element(rows: list[tuple]) -> bytes:
+    """One buffer list element: "<count>:<json rows>" (the count lets a claim stop near its size without decoding)."""
+    return b"%d:" % len(rows) + _encoder.encode(rows)
 
 
 class Claim:

@@ -1,13 +1,12 @@
 """Pipeline counters shared by every web and worker process, kept in Redis so /metrics can sum them over all
 processes: ingest outcomes by reason, buffered events per class, and the writers' histograms (store.stats).
 
-Ingest and the writers add to them inside the Redis pipelines they already send, so counting costs no round trip.
+Ingest (inside its gate script) and the writers (inside their pipelines) add to them, so counting costs no round trip.
 A top-level module because both ingest (which may not import store) and the store need the key names.
 """
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 PREFIX = "mailflow:{buf}"  # the buffer's hash tag: one cluster slot for the protocol and its counters
@@ -42,17 +41,3 @@ def reason_code(error: dict) -> str:
 def rejections(rejected: list[dict]) -> Counter:
     """Rejected events by reason: each event counts once, under its first error."""
     return Counter(reason_code(item["errors"][0]) for item in rejected if item.get("errors"))
-
-
-def count_ingest(pipe, accepted_by_class: dict[str, int], rejected: Counter, now: float | None = None) -> None:
-    """Queue the ingest counters of one request on a Redis pipeline."""
-    for cls, n in accepted_by_class.items():
-        pipe.hincrby(BUFFERED, cls, n)
-    if accepted_by_class:
-        pipe.hincrby(COUNTERS, "accepted", sum(accepted_by_class.values()))
-    if rejected:
-        key = rejected_key(int((now or time.time()) // 60))
-        for reason, n in rejected.items():
-            pipe.hincrby(COUNTERS, f"rejected:{reason}", n)
-            pipe.hincrby(key, reason, n)
-        pipe.expire(key, REJECTED_TTL)
