@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 
+import msgspec
 import redis
 import rq
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import buffer
@@ -21,6 +22,7 @@ from ingest import auth, bp, derive, gate, schema
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
+_encode = msgspec.json.Encoder().encode
 
 
 @functools.lru_cache(maxsize=4)
@@ -104,4 +106,4 @@ def ingest():
         return refusal
     if not rows:
         return _error(400, "no valid events in the body", rejected)
-    return jsonify(queued=len(rows), rejected=rejected), 202
+    return Response(_encode({"queued": len(rows), "rejected": rejected}), 202, mimetype="application/json")

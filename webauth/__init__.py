@@ -37,6 +37,13 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure if self.secure == "auto" else self.secure == "true"
 
+    def open_session(self, app: Flask, request):
+        # the ingest endpoints authenticate by key on every request: reading (and re-signing) a cookie there would
+        # only cost the hot path time (None gives Flask's null session, which is never saved)
+        if request.path.startswith(guard.SESSIONLESS_PREFIXES):
+            return None
+        return super().open_session(app, request)
+
 
 def init_auth(server: Flask, settings: Settings, limiter: Limiter) -> None:
     """Sessions, the login/kiosk views, the gate, and the Redis mirror of the ingest keys."""

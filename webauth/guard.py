@@ -20,6 +20,7 @@ from webauth import identity
 log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/login", "/logout", "/healthz", "/favicon.ico", "/_favicon.ico"})
 OPEN_PREFIXES = ("/api/v1/events/", "/assets/", "/kiosk/")
+SESSIONLESS_PREFIXES = ("/api/v1/events/",)  # machine endpoints with their own keys: no cookie session at all
 MACHINE_PREFIXES = ("/api/", "/_dash", "/_reload", "/ws/")
 ADMIN_PREFIXES = ("/admin",)
 

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, request
 
 from config import Settings
+from webauth.guard import SESSIONLESS_PREFIXES
 
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 NO_STORE_PREFIXES = ("/api/v1/email", "/_dash-update-component", "/_dash-layout", "/login", "/kiosk/")
@@ -46,6 +47,10 @@ def init_headers(server, settings: Settings, dash_app: Any) -> None:
 
     @server.after_request
     def _secure(response: Response) -> Response:
+        if request.path.startswith(SESSIONLESS_PREFIXES):  # JSON for machines on the ingest hot path: no page policy
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Cache-Control"] = "no-store"
+            return response
         if not hashes or response.mimetype == "text/html":  # Dash adds its inline scripts at first request
             hashes[:] = dash_app.csp_hashes()
         h = response.headers
