@@ -152,3 +152,17 @@ def test_heartbeats_do_not_use_up_the_event_rate_limit(engine, redis):
     assert [send(limited, beat(sent_at=i)).status_code for i in range(3)] == [202] * 3
     assert [post(limited, b"[]").status_code for _ in range(3)] == [400] * 3  # events still have their 3
     assert post(limited, b"[]").status_code == 429
+
+
+def test_oversized_body_gets_413(client, redis):
+    assert send(client, beat(padding="x" * 20_000)).status_code == 413
+    assert heartbeats.read(redis) == []
+
+
+def test_redis_down_gets_503(engine):
+    from app import create_app
+    from tests.conftest import make_settings
+
+    dead = create_app(make_settings(REDIS_URL="redis://127.0.0.1:1/0", INGEST_RATE_LIMIT="100000/minute"))
+    response = send(dead.test_client(), beat())
+    assert response.status_code == 503 and response.headers["Retry-After"]
