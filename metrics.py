@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 import buffer
+import heartbeats
 import tally
 from store import stats
 
@@ -44,6 +45,7 @@ class PipelineCollector:
         for node, n in sorted(stats.poll_errors(self.conn).items()):
             errors.add_metric([node], n)
         yield errors
+        yield from self._sources()
 
     def _ingest(self):
         counters = stats.read_counters(self.conn)
@@ -74,6 +76,30 @@ class PipelineCollector:
             depth.add_metric([name], queue.count)
             dead.add_metric([name], queue.failed_job_registry.count)
         return buffered, requests, depth, dead
+
+
+    def _sources(self):
+        """Per MTA node, from its plugin processes' heartbeats (heartbeats.py)."""
+        families = {
+            "processes": GaugeMetricFamily("mailflow_source_processes", "Plugin processes reporting (heartbeat "
+                                           "within 3 x their interval).", labels=["node"]),
+            "last_heartbeat": GaugeMetricFamily("mailflow_source_last_heartbeat_timestamp_seconds",
+                                                "When the node's last heartbeat arrived.", labels=["node"]),
+            "buffered": GaugeMetricFamily("mailflow_source_buffered_events", "Events in the plugins' memory "
+                                          "buffers.", labels=["node"]),
+            "spooled": GaugeMetricFamily("mailflow_source_spooled_events", "Events in the plugins' disk spools.",
+                                         labels=["node"]),
+            "lost": CounterMetricFamily("mailflow_source_lost_events", "Events lost at the source (plugin buffer "
+                                        "or spool overflow), over every process the node ran.", labels=["node"]),
+            "silent": GaugeMetricFamily("mailflow_source_silent", "1 when the node's heartbeats stopped.",
+                                        labels=["node"]),
+        }
+        for n in heartbeats.read(self.conn):
+            values = {"processes": n["processes_reporting"], "last_heartbeat": n["last_heartbeat"],
+                      "buffered": n["buffered"], "spooled": n["spooled"], "lost": n["lost"], "silent": int(n["silent"])}
+            for name, family in families.items():
+                family.add_metric([n["node"]], values[name])
+        return families.values()
 
 
 @bp.get("/metrics")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("ingest", __name__, url_prefix="/api/v1/events")
 
-from ingest import routes  # noqa: E402,F401  (registers the routes on bp)
+from ingest import heartbeat, routes  # noqa: E402,F401  (register their routes on bp)

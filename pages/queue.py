@@ -5,8 +5,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html, no_update
 from flask import current_app
+from redis import RedisError
 
-from components import figures, kpi, queueview
+import heartbeats
+from components import figures, kpi, queueview, sources
 from components.figures import empty_figure
 from pages import _data
 from store import db, health, queues
@@ -32,6 +34,8 @@ def layout(**_query) -> html.Div:
                  dbc.Col(kpi.card("Deferred: why", _graph("queue-reasons")), lg=4)], className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("Oldest message", html.Div(id="queue-oldest")), lg=4),
                  dbc.Col(kpi.card("Mailflow pipeline health", html.Div(id="queue-pipeline")), lg=8)],
+                className="g-3 mb-3"),
+        dbc.Row([dbc.Col(kpi.card("Sources (ZoneMTA plugins)", html.Div(id="queue-sources")), lg=12)],
                 className="g-3"),
     ])
 
@@ -43,6 +47,15 @@ def update_pipeline(_tick):
         return queueview.health_panel(health.pipeline_health(_data.redis_conn(), db.engine()))
     except OSError:
         return queueview.health_panel(None)
+
+
+@callback(Output("queue-sources", "children"), Input("queue-interval", "n_intervals"))
+def update_sources(_tick):
+    """Is every MTA node's plugin reporting, and has any lost events before they reached Mailflow?"""
+    try:
+        return sources.sources_table(heartbeats.read(_data.redis_conn()))
+    except (OSError, RedisError):
+        return sources.sources_table(None)
 
 
 def _snapshot():
