@@ -10,7 +10,7 @@ import os
 
 import dash
 import redis
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_request_context, request
 
 import api
 import ingest
@@ -22,7 +22,7 @@ from components import shell, urlstate  # noqa: F401  (urlstate registers the sh
 from config import ConfigError, Settings
 from ingest import gate
 from store import db
-from webauth import init_auth, init_headers, views
+from webauth import guard, init_auth, init_headers, views
 from webauth.limiter import init_limiter
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def _mount_dash(server: Flask) -> dash.Dash:
 
 def _layout():
     # the shell shows who is logged in, the logout button and, for admins, the admin page
-    if not has_request_context():
+    # Dash also builds it once outside any page: at start, or on a process's first request, which may be ingest's
+    if not has_request_context() or request.path.startswith(guard.SESSIONLESS_PREFIXES):
         return shell.layout()
     who = getattr(g, "identity", None)
     return shell.layout(user=who.name if who and who.kind == "user" else None,

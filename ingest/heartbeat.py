@@ -15,7 +15,7 @@ import redis
 from flask import current_app, jsonify, request
 
 import heartbeats
-from ingest import auth, bp
+from ingest import auth, bp, routes
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16_384  # a heartbeat is ~600 bytes; anything much larger is not one
@@ -106,10 +106,13 @@ def _refuse(status: int, message: str, errors: list[dict] | None = None, **heade
 def heartbeat():
     """Keep a plugin process's latest heartbeat; 202 {"ok": true}."""
     source = auth.identify(request)
-    if source is None:
-        return _refuse(401, "missing or invalid API key", **{"WWW-Authenticate": "Bearer"})
     if source == auth.UNAVAILABLE:
         return _refuse(503, "cannot check the API key right now, retry later", **{"Retry-After": "15"})
+    refusal = routes.admit(routes.limits(source, kind="heartbeats"))
+    if refusal is not None:
+        return refusal
+    if source is None:
+        return _refuse(401, "missing or invalid API key", **{"WWW-Authenticate": "Bearer"})
     request.max_content_length = MAX_BODY_BYTES
     try:
         beat = parse(request.get_data(cache=False))

@@ -44,12 +44,13 @@ def _too_large(_exc):
     return _error(413, "body too large")
 
 
-def _limits(source: str | None) -> list[gate.Limit]:
-    """The rate limits this request counts against: its address always, its key when it has a valid one."""
+def limits(source: str | None, kind: str = "events") -> list[gate.Limit]:
+    """The rate limits this request counts against: its address always, its key when it has a valid one. Each
+    kind of request (events, heartbeats) has counters of its own, so heartbeats never use up the events' budget."""
     settings = current_app.extensions["settings"]
-    out = _cached_limits(settings.ingest_rate_limit, f"ip:{request.remote_addr}")
+    out = _cached_limits(settings.ingest_rate_limit, f"{kind}:ip:{request.remote_addr}")
     if source is not None:
-        out = out + _cached_limits(settings.ingest_key_rate_limit, f"key:{source}")
+        out = out + _cached_limits(settings.ingest_key_rate_limit, f"{kind}:key:{source}")
     return out
 
 
@@ -68,7 +69,7 @@ def admit(limits: list[gate.Limit], rows: list[tuple] = (), rejected: list[dict]
         return _unavailable(list(rejected))
     if isinstance(result, gate.Refused):
         limit = result.limit
-        message = f"rate limit exceeded ({limit.amount} per {limit.window} s for this {limit.scope.split(':')[0]})"
+        message = f"rate limit exceeded ({limit.amount} per {limit.window} s for this {limit.scope.split(':')[1]})"
         return _error(429, message, **{"Retry-After": str(result.retry_after)})
     for cls in result:
         _start_drain(cls)
@@ -91,7 +92,7 @@ def ingest():
     if source == auth.UNAVAILABLE:
         return _error(503, "cannot check the API key right now, retry later", **{"Retry-After": RETRY_AFTER_SECONDS})
     if source is None:
-        refusal = admit(_limits(None))  # a wrong key counts against its address only
+        refusal = admit(limits(None))  # a wrong key counts against its address only
         return refusal or _error(401, "missing or invalid API key", **{"WWW-Authenticate": "Bearer"})
     request.max_content_length = settings.ingest_max_body_bytes
     try:
@@ -100,8 +101,8 @@ def ingest():
             retention_days=settings.raw_retention_days, providers=_providers(settings.provider_map_file),
             source=source)
     except schema.BodyError as exc:
-        return admit(_limits(source)) or _error(400, str(exc))
-    refusal = admit(_limits(source), rows, rejected)
+        return admit(limits(source)) or _error(400, str(exc))
+    refusal = admit(limits(source), rows, rejected)
     if refusal is not None:
         return refusal
     if not rows:

@@ -144,3 +144,13 @@ def test_mixed_batch_is_split_by_priority(client, redis):
     assert all(lengths[cls] == 1 for cls in {buffer.CLASS_OF_TYPE[e["event_type"]] for e in events})
     queued = {q.decode() for q in redis.smembers("rq:queues")}
     assert {"rq:queue:email-events-high", "rq:queue:email-events", "rq:queue:email-events-low"} <= queued
+
+
+def test_a_fresh_processs_first_request_may_be_ingest(engine, redis):
+    """Dash builds its layout on a process's first request; on ingest there is no cookie session to read."""
+    from app import create_app
+    from tests.conftest import make_settings
+
+    fresh = create_app(make_settings()).test_client()
+    response = post(fresh, _events(5)[:3])
+    assert response.status_code == 202 and "Set-Cookie" not in response.headers
