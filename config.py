@@ -60,6 +60,7 @@ class Settings:
     trust_proxy: int = 0
     frame_ancestors: tuple[str, ...] = ()
     metrics_token: str | None = None
+    ws_max_per_user: int = 200
 
     @property
     def embedded(self) -> bool:
@@ -250,4 +251,5 @@ _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "trust_proxy": ("TRUST_PROXY", _int_between(0, 5)),
     "frame_ancestors": ("FRAME_ANCESTORS", _origins),
     "metrics_token": ("METRICS_TOKEN", _secret),
+    "ws_max_per_user": ("WS_MAX_PER_USER", _int_between(1, 100_000)),
 }

@@ -89,9 +89,14 @@
       var msg = JSON.parse(event.data);
       if (msg.type === "delta") { onDelta(msg); }
     };
-    socket.onclose = function () {
-      var delay = Math.min(30000, 1000 * Math.pow(2, state.retry++));
-      setStatus("reconnecting", "warning");
+    socket.onclose = function (event) {
+      // 1008 carries the server's reason: a session that ended (back to the login page) or a full socket cap
+      if (event.code === 1008 && /session ended/.test(event.reason || "")) { location.reload(); return; }
+      var refused = event.code === 1008 && event.reason;
+      var delay = refused ? 60000 : Math.min(30000, 1000 * Math.pow(2, state.retry++));
+      setStatus(refused ? "live feed refused" : "reconnecting", refused ? "danger" : "warning");
+      var badge = document.getElementById("live-status");
+      if (badge) { badge.title = refused ? event.reason : ""; }
       setTimeout(connect, delay);
     };
     socket.onerror = function () { socket.close(); };
