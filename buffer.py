@@ -3,7 +3,8 @@
 Ingest RPUSHes each request's validated rows, per priority class, as one list element "<count>:<json rows>" (one
 round trip, durable in Redis before the 202), and enqueues one drain job per class only when none is pending (a
 flag set with SET NX). A writer claims up to N events at once by moving elements atomically to its own processing
-list under a lease; it acks after the commit. A writer that dies leaves its lease to expire, and `recover` puts the
+list under a lease (one claim may span classes: all of the high class first, then the drain's own); it acks after
+the commit. A writer that dies leaves its lease to expire, and `recover` puts the
 claimed elements back at the head of the buffer, where they are written again (idempotent by event_id).
 """
 
@@ -33,16 +34,24 @@ PROCS = f"{_PREFIX}:procs"
 _encoder = msgspec.json.Encoder()
 
 _CLAIM = """
-local total, limit = 0, tonumber(ARGV[1])
-while total < limit do
-  local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
-  if not item then break end
-  total = total + tonumber(string.match(item, '^(%d+):'))
+-- KEYS: PROCS, PROCS:src, then per class in claim order (buffer, fresh processing list).
+-- ARGV: event limit, lease deadline. Takes whole elements, class by class, until the limit is reached.
+local total, limit, taken = 0, tonumber(ARGV[1]), {}
+for i = 3, #KEYS, 2 do
+  local n = 0
+  while total < limit do
+    local item = redis.call('LMOVE', KEYS[i], KEYS[i + 1], 'LEFT', 'RIGHT')
+    if not item then break end
+    local count = tonumber(string.match(item, '^(%d+):'))
+    total, n = total + count, n + count
+  end
+  if n > 0 then
+    redis.call('ZADD', KEYS[1], ARGV[2], KEYS[i + 1])
+    redis.call('HSET', KEYS[2], KEYS[i + 1], KEYS[i])
+    table.insert(taken, {KEYS[i + 1], n, redis.call('LRANGE', KEYS[i + 1], 0, -1)})
+  end
 end
-if total == 0 then return {} end
-redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
-redis.call('HSET', KEYS[4], KEYS[2], KEYS[1])
-return redis.call('LRANGE', KEYS[2], 0, -1)
+return taken
 """
 _RECOVER = """
 local n = 0
@@ -103,30 +112,48 @@ def element(rows: list[tuple]) -> bytes:
 
 
 class Claim:
-    """A batch of rows claimed from one class buffer under a lease."""
+    """A batch of rows claimed under a lease, from one or more class buffers (one processing list per class)."""
 
-    def __init__(self, conn: redis.Redis, cls: str, proc: str, items: list[bytes]):
-        self.conn, self.cls, self.proc = conn, cls, proc
+    def __init__(self, conn: redis.Redis, parts: list[tuple[str, str, int]], items: list[bytes]):
+        self.conn, self.parts = conn, parts  # parts: (class, processing list, events)
         self.rows = [row for item in items for row in msgspec.json.decode(item.split(b":", 1)[1])]
+
+    @property
+    def classes(self) -> str:
+        """The classes in this claim, for log lines ("high+low")."""
+        return "+".join(cls for cls, _proc, _n in self.parts)
 
     def ack(self) -> None:
         """Forget the claimed rows: they are committed (or handed over to a retrying job)."""
-        keys = [self.proc, PROCS, PROCS + ":src", tally.BUFFERED]
-        self.conn.eval(_ACK, len(keys), *keys, self.cls, len(self.rows))
+        pipe = self.conn.pipeline(transaction=False)
+        for cls, proc, n in self.parts:
+            pipe.eval(_ACK, 4, proc, PROCS, PROCS + ":src", tally.BUFFERED, cls, n)
+        pipe.execute()
 
     def release(self) -> None:
-        """Give the claimed rows back, in order, to the head of their buffer (nothing could be written)."""
-        keys = [self.proc, buffer_key(self.cls), PROCS, PROCS + ":src"]
-        self.conn.eval(_RELEASE, len(keys), *keys)
+        """Give the claimed rows back, in order, to the head of their buffers (nothing could be written)."""
+        pipe = self.conn.pipeline(transaction=False)
+        for cls, proc, _n in self.parts:
+            pipe.eval(_RELEASE, 4, proc, buffer_key(cls), PROCS, PROCS + ":src")
+        pipe.execute()
 
 
-def claim(conn: redis.Redis, cls: str, max_events: int, lease_seconds: float) -> Claim | None:
-    """Move up to about max_events rows of a class into a fresh processing list; None when the buffer is empty."""
-    proc = f"{_PREFIX}:proc:{uuid.uuid4().hex}"
-    deadline = time.time() + lease_seconds
-    keys = [buffer_key(cls), proc, PROCS, PROCS + ":src"]
-    items = conn.eval(_CLAIM, len(keys), *keys, max_events, deadline)
-    return Claim(conn, cls, proc, items) if items else None
+def claim(conn: redis.Redis, classes: list[str], max_events: int, lease_seconds: float) -> Claim | None:
+    """Move up to about max_events rows into fresh processing lists, taking the classes in the order given (whole
+    buffers of the first before the next); None when all of them are empty."""
+    token = uuid.uuid4().hex
+    keys = [PROCS, PROCS + ":src"]
+    for cls in classes:
+        keys += [buffer_key(cls), f"{_PREFIX}:proc:{token}:{cls}"]
+    taken = conn.eval(_CLAIM, len(keys), *keys, max_events, time.time() + lease_seconds)
+    if not taken:
+        return None
+    parts, items = [], []
+    for proc, n, elements in taken:
+        proc = proc.decode()
+        parts.append((proc.rsplit(":", 1)[1], proc, int(n)))
+        items += elements
+    return Claim(conn, parts, items)
 
 
 def refresh_flag(conn: redis.Redis, cls: str) -> None:

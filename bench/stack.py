@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import psutil
 import psycopg
 import redis
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "bench-ingest-key-0123456789"
@@ -60,6 +62,19 @@ class Stack:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("stack did not become healthy")
+
+    def login(self, user: str = "bench", password: str = "bench-password-0123") -> str:
+        """Create a viewer (first call) with the real CLI and log in through the real form; the Cookie header."""
+        subprocess.run([sys.executable, "-m", "webauth", "users", "create", user, "--password-stdin"],
+                       input=password + "\n", text=True, env=self.env, cwd=ROOT, capture_output=True)
+        http_session = requests.Session()
+        base = f"http://127.0.0.1:{self.port}"
+        csrf = re.search(r'name="csrf" value="([^"]+)"', http_session.get(f"{base}/login", timeout=10).text)
+        answer = http_session.post(f"{base}/login", data={"username": user, "password": password,
+                                                          "csrf": csrf.group(1)}, allow_redirects=False, timeout=10)
+        if answer.status_code not in (302, 303):
+            raise RuntimeError(f"bench login failed: {answer.status_code}")
+        return "; ".join(f"{k}={v}" for k, v in http_session.cookies.items())
 
     def _spawn(self, name: str, command: str) -> None:
         self.procs[name] = subprocess.Popen(command.split(), cwd=ROOT, env=self.env, start_new_session=True)

@@ -55,6 +55,27 @@ def execute(conn: Connection, name: str, params: dict[str, Any] | None = None, t
     return result
 
 
+_BIND = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+@functools.cache
+def driver_sql(name: str, table: str | None = None) -> str:
+    """A named statement in psycopg's own parameter style (%(name)s), for the driver's pipeline mode."""
+    sql = statement(name, table).text.replace("%", "%%")
+    return _BIND.sub(r"%(\1)s", sql)
+
+
+def pipeline(conn: Connection, calls: list[tuple[str, dict[str, Any], str | None]]) -> None:
+    """Send several named statements at once (psycopg pipeline mode) inside the caller's transaction: one round
+    trip, and the server runs them back to back instead of idling between them while holding their row locks."""
+    started = time.perf_counter()
+    driver = conn.connection.driver_connection
+    with driver.pipeline(), driver.cursor() as cursor:
+        for name, params, table in calls:
+            cursor.execute(driver_sql(name, table), params)
+    log.debug("pipeline of %d statements took %.1f ms", len(calls), (time.perf_counter() - started) * 1e3)
+
+
 def frame(conn: Connection, name: str, params: dict[str, Any], table: str | None = None) -> pd.DataFrame:
     """Run a named query into a DataFrame."""
     result = execute(conn, name, params, table)

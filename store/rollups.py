@@ -149,6 +149,8 @@ def apply(conn: Connection, rows: list, spam_threshold: float = 5.0) -> None:
     """Add the rollup deltas of new rows, inside the caller's (insert) transaction."""
     if not rows:
         return
+    calls = []  # all deltas first: the rollup rows are locked only while the statements run, back to back
     for res, (stats, dims) in deltas(rows, spam_threshold).items():
-        queries.execute(conn, "upsert_stats", {"rows": _stats_json(stats).decode()}, table=f"email_stats_{res}")
-        queries.execute(conn, "upsert_dims", {"rows": _dims_json(dims).decode()}, table=f"email_dim_{res}")
+        calls.append(("upsert_stats", {"rows": _stats_json(stats).decode()}, f"email_stats_{res}"))
+        calls.append(("upsert_dims", {"rows": _dims_json(dims).decode()}, f"email_dim_{res}"))
+    queries.pipeline(conn, calls)

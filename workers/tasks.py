@@ -46,16 +46,16 @@ def _hand_over(cls: str, rows: list, exc: Exception) -> None:
                   job_timeout=600, failure_ttl=30 * 86400, description=f"write {len(rows)} {cls} events")
 
 
-def _claim_by_priority(conn, cls: str):
-    """Claim high-priority rows first, then this drain's own class: a busy drain must not keep bounces waiting
-    behind it, but normal must not starve low either (measured: stealing from every higher class pushed the
-    delivered events' lag p99 to ~3 s at 10K events/s; RQ's queue order already favours normal over low)."""
+def _claim(conn, cls: str):
+    """Claim the high-priority rows first, then this drain's own class, then the rest, as one batch.
+
+    A busy drain must not keep bounces waiting, and normal must not starve low (measured: stealing from every
+    higher class before its own pushed the delivered events' lag p99 to ~3 s at 10K events/s). One claim spanning
+    the classes keeps transactions large: a drain that claimed only the trickle of bounces made every other
+    transaction ~100 events, and writers committed 7.7K events/s with 25K offered."""
     settings = context.settings()
-    for candidate in dict.fromkeys(("high", cls)):
-        claim = buffer.claim(conn, candidate, settings.write_batch_max, settings.write_lease_seconds)
-        if claim is not None:
-            return claim
-    return None
+    order = list(dict.fromkeys(("high", cls, *buffer.QUEUES)))
+    return buffer.claim(conn, order, settings.write_batch_max, settings.write_lease_seconds)
 
 
 def drain_events(cls: str) -> int:
@@ -63,7 +63,7 @@ def drain_events(cls: str) -> int:
     conn = context.redis_conn()
     deadline, written = time.monotonic() + DRAIN_SECONDS, 0
     while True:
-        claim = _claim_by_priority(conn, cls)
+        claim = _claim(conn, cls)
         if claim is None:
             if not buffer.settle(conn, cls):
                 return written
@@ -78,9 +78,9 @@ def drain_events(cls: str) -> int:
                 # stays set until it lapses (FLAG_TTL), then the next kick or push starts a new drain.
                 claim.release()
                 log.warning("database unavailable (%s); %d %s-priority events stay buffered", exc,
-                            len(claim.rows), claim.cls)
+                            len(claim.rows), claim.classes)
                 return written
-            _hand_over(claim.cls, claim.rows, exc)
+            _hand_over(claim.parts[0][0], claim.rows, exc)
         claim.ack()
         if time.monotonic() > deadline:
             rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
