@@ -30,6 +30,28 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask server (with Dash mounted on it) for the given or environment settings."""
+    server = _base(settings)
+    settings = server.extensions["settings"]
+    server.register_blueprint(queue_api.bp)
+    limiter = init_limiter(server, settings, exempt=ingest.bp)
+    init_auth(server, settings, limiter)  # the gate runs before every view registered below
+    server.register_blueprint(ingest.bp)
+    server.register_blueprint(api.bp)
+    server.register_blueprint(metrics.bp)
+    realtime.init_realtime(server)
+    init_headers(server, settings, _mount_dash(server))
+    return server
+
+
+def create_ingest_app(settings: Settings | None = None) -> Flask:
+    """The same server limited to ingest (events, heartbeats) and /healthz: the Procfile's `ingest` process, which
+    a load balancer can give /api/v1/events/ so no dashboard work ever shares its processes."""
+    server = _base(settings)
+    server.register_blueprint(ingest.bp)
+    return server
+
+
+def _base(settings: Settings | None) -> Flask:
     settings = settings or Settings.from_env(os.environ)
     if not settings.secret_key:
         raise ConfigError(["SECRET_KEY is required to serve the web app (the launcher makes one in embedded mode)"])
@@ -43,14 +65,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     server.extensions["ingest_gate"] = gate.Gate(server.extensions["redis"])
     db.init_engine(settings)
     server.register_blueprint(health.bp)
-    server.register_blueprint(queue_api.bp)
-    limiter = init_limiter(server, settings, exempt=ingest.bp)
-    init_auth(server, settings, limiter)  # the gate runs before every view registered below
-    server.register_blueprint(ingest.bp)
-    server.register_blueprint(api.bp)
-    server.register_blueprint(metrics.bp)
-    realtime.init_realtime(server)
-    init_headers(server, settings, _mount_dash(server))
     return server
 
 

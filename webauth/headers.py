@@ -47,9 +47,7 @@ def init_headers(server, settings: Settings, dash_app: Any) -> None:
 
     @server.after_request
     def _secure(response: Response) -> Response:
-        if request.path.startswith(SESSIONLESS_PREFIXES):  # JSON for machines on the ingest hot path: no page policy
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            response.headers["Cache-Control"] = "no-store"
+        if request.path.startswith(SESSIONLESS_PREFIXES):  # the ingest blueprint sets its own (no page policy)
             return response
         if not hashes or response.mimetype == "text/html":  # Dash adds its inline scripts at first request
             hashes[:] = dash_app.csp_hashes()
