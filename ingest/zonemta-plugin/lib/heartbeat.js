@@ -6,33 +6,41 @@
 // ingest). A heartbeat that fails is not retried and never spooled: the next interval sends fresh
 // numbers anyway, and Mailflow marks a node silent only after three missed intervals.
 
+const fs = require('fs');
 const os = require('os');
+const path = require('path');
 const { post, describeResult } = require('./http-post');
 
 const PLUGIN_VERSION = require('../package.json').version;
 
-// ZoneMTA does not tell plugins its version; its package.json is found from the main module
-// (app.js in the ZoneMTA directory) or as an installed dependency of the application.
+// ZoneMTA does not tell plugins its version. The ZoneMTA that loaded this plugin is the one whose
+// lib/plugins.js is in the module cache; failing that, an installed package of either name.
 function findZoneMtaVersion() {
-    let candidates = ['@zone-eu/zone-mta/package.json', 'zone-mta/package.json'];
+    for (let file of Object.keys(require.cache)) {
+        let match = /^(.*)[/\\]lib[/\\]plugins\.js$/.exec(file);
+        let version = match && zoneMtaVersionIn(match[1]);
+        if (version) {
+            return version;
+        }
+    }
     let paths = [process.cwd(), require.main && require.main.path].filter(Boolean);
-    for (let candidate of candidates) {
+    for (let name of ['@zone-eu/zone-mta', 'zone-mta']) {
         try {
-            return String(require(require.resolve(candidate, { paths })).version).slice(0, 32);
+            return zoneMtaVersionIn(path.dirname(require.resolve(`${name}/package.json`, { paths })));
         } catch (err) {
             // not installed under that name
         }
     }
-    try {
-        // running from a ZoneMTA checkout (node app.js): its own package.json sits next to app.js
-        let pkg = require(require('path').join(require.main.path, 'package.json'));
-        if (/zone-mta$/.test(pkg.name || '')) {
-            return String(pkg.version).slice(0, 32);
-        }
-    } catch (err) {
-        // no main module (REPL) or no package.json
-    }
     return undefined;
+}
+
+function zoneMtaVersionIn(dir) {
+    try {
+        let pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+        return ['zone-mta', '@zone-eu/zone-mta'].includes(pkg.name) ? String(pkg.version).slice(0, 32) : undefined;
+    } catch (err) {
+        return undefined;
+    }
 }
 
 class Heartbeat {
