@@ -210,7 +210,8 @@ class Spool {
         // oldest first, ahead of anything we wrote ourselves
         for (let name of adopted.reverse()) {
             let segment = this.addSegment(name, false, true);
-            segment.batches = await this.readBatches(segment);
+            // read once to count its events, then let go: only the file being replayed is held in memory
+            await this.readBatches(segment);
         }
         return adopted.length;
     }
