@@ -30,13 +30,16 @@ function hook(handler) {
     };
 }
 
-// Best effort: when the event loop runs dry (a clean shutdown), send whatever is still buffered.
+// When the event loop runs dry (a clean shutdown), send whatever is still buffered. On process.exit()
+// (ZoneMTA's SIGTERM/SIGINT handling) there is no event loop left: with a spool, what is in memory is
+// written to it synchronously, to be sent after the restart.
 function installExitHandler() {
     if (exitHandlerInstalled) {
         return;
     }
     exitHandlerInstalled = true;
     process.on('beforeExit', () => instances.forEach(instance => instance.flushOnExit()));
+    process.on('exit', () => instances.forEach(instance => instance.saveOnExit()));
 }
 
 function logTo(logger, level, ...args) {
@@ -61,9 +64,13 @@ function start(app) {
     app.addHook('log:entry', hook(entry => mailflow.handleLogEntry(entry)));
     app.addHook('sender:fetch', hook(delivery => mailflow.handleSenderFetch(delivery)));
     app.addHook('sender:connection', hook((delivery, connection) => mailflow.handleSenderConnection(delivery, connection)));
+    app.addHook('queue:route', hook((envelope, routing) => mailflow.handleQueueRoute(envelope, routing)));
+    app.addHook('queue:release', hook((zone, data) => mailflow.handleQueueRelease(zone, data)));
+    mailflow.start();
     let { origin, pathname } = new URL(options.url);
-    logTo(logger, 'info', 'shipping events to %s%s as mta_node=%s (batchSize=%s flushInterval=%sms maxBuffer=%s)',
-        origin, pathname, options.node, options.batchSize, options.flushInterval, options.maxBuffer);
+    logTo(logger, 'info', 'shipping events to %s%s as mta_node=%s (batchSize=%s flushInterval=%sms maxBuffer=%s spool=%s heartbeat=%ss)',
+        origin, pathname, options.node, options.batchSize, options.flushInterval, options.maxBuffer,
+        options.spoolPath ? `${options.spoolPath} (max ${options.spoolMaxBytes} bytes)` : 'off', options.heartbeatInterval);
 }
 
 module.exports.title = 'Mailflow';
@@ -85,10 +92,13 @@ module.exports.init = (app, done) => {
 /** Live plugin instances in this process (EventEmitters; 'batch' fires after every batch outcome). */
 module.exports._instances = () => [...instances];
 
-/** Sends everything buffered now; resolves with each instance's stats once all sends have settled. */
-module.exports._flushAll = () => Promise.all([...instances].map(instance => instance.flushAll()));
+/**
+ * Sends everything buffered now; resolves with each instance's stats once everything was acknowledged,
+ * or after `timeoutMs` (the backoff still applies, so during an outage this waits for the timeout).
+ */
+module.exports._flushAll = timeoutMs => Promise.all([...instances].map(instance => instance.flushAll(timeoutMs)));
 
-/** Counters per instance: pushed, sent, lost, droppedOverflow, rejectedByServer, buffered, ... */
+/** Counters per instance: the heartbeat's (seen, sent, rejected, dropped, buffered, spooled, ...) and more. */
 module.exports._stats = () => [...instances].map(instance => instance.stats());
 
 /** Stops timers and forgets all instances (buffered events are discarded). */

@@ -13,10 +13,11 @@ const DEFAULTS = {
     flushInterval: 1000,
     maxBuffer: 10000,
     timeout: 5000,
-    retries: 3,
-    retryDelay: 1000,
+    retryDelay: 500,
+    maxRetryDelay: 30000,
     maxRetryAfter: 60000,
-    concurrency: 2,
+    spoolMaxBytes: 100 * 1024 * 1024,
+    heartbeatInterval: 15,
     cacheSize: 10000,
     cacheTTL: 60 * 60 * 1000,
     logInterval: 10000
@@ -31,32 +32,58 @@ const INTEGER_OPTIONS = [
     ['flushInterval', 1, 3600 * 1000],
     ['maxBuffer', 1, 10000000],
     ['timeout', 1, 10 * 60 * 1000],
-    ['retries', 0, 100],
-    ['retryDelay', 0, 10 * 60 * 1000],
+    ['retryDelay', 1, 10 * 60 * 1000],
+    ['maxRetryDelay', 1, 60 * 60 * 1000],
     ['maxRetryAfter', 0, 24 * 3600 * 1000],
-    ['concurrency', 1, 100],
+    ['spoolMaxBytes', 64 * 1024, Number.MAX_SAFE_INTEGER],
+    // the heartbeat contract: a node is silent after 3 missed intervals, and plugins report every <= 30 s
+    ['heartbeatInterval', 1, 30],
     ['cacheSize', 1, 10000000],
     ['cacheTTL', 1, 7 * 24 * 3600 * 1000],
     ['logInterval', 0, 24 * 3600 * 1000]
 ];
 
-function validateUrl(value, errors) {
+// Options of earlier versions that no longer do anything: say so instead of silently ignoring them.
+const RETIRED = {
+    retries: 'retryable failures are now retried until Mailflow accepts the batch',
+    concurrency: 'one request is in flight at a time'
+};
+
+function validateUrl(value, errors, name = 'url') {
     if (typeof value !== 'string' || !value.trim()) {
-        errors.push('"url" is required (e.g. http://dash:8050/api/v1/events/ingest)');
+        errors.push(`"${name}" is required (e.g. http://dash:8050/api/v1/events/ingest)`);
         return null;
     }
     let parsed;
     try {
         parsed = new URL(value.trim());
     } catch (err) {
-        errors.push(`"url" is not a valid URL: ${value}`);
+        errors.push(`"${name}" is not a valid URL: ${value}`);
         return null;
     }
     if (!['http:', 'https:'].includes(parsed.protocol)) {
-        errors.push(`"url" must be http:// or https://, got ${parsed.protocol}`);
+        errors.push(`"${name}" must be http:// or https://, got ${parsed.protocol}`);
         return null;
     }
     return parsed.toString();
+}
+
+// The heartbeat endpoint sits next to the ingest endpoint unless configured explicitly.
+function readHeartbeatUrl(raw, url, errors) {
+    if (raw.heartbeatUrl !== undefined && raw.heartbeatUrl !== null && raw.heartbeatUrl !== '') {
+        return validateUrl(raw.heartbeatUrl, errors, 'heartbeatUrl');
+    }
+    return url ? new URL('/api/v1/events/heartbeat', new URL(url).origin).toString() : null;
+}
+
+// A relative spool path would depend on the directory ZoneMTA happens to be started from.
+function readSpoolPath(raw, errors, warnings) {
+    let value = readOptionalString(raw, 'spoolPath', warnings);
+    if (value && !require('path').isAbsolute(value)) {
+        errors.push(`"spoolPath" must be an absolute directory path, got ${JSON.stringify(value)}`);
+        return null;
+    }
+    return value;
 }
 
 // Missing → default; present but not an integer in range → warning and default: a typo in a tuning
@@ -111,6 +138,13 @@ function parseConfig(raw) {
     };
     for (let [name, min, max] of INTEGER_OPTIONS) {
         options[name] = readInteger(raw, name, min, max, warnings);
+    }
+    options.heartbeatUrl = readHeartbeatUrl(raw, options.url, errors);
+    options.spoolPath = readSpoolPath(raw, errors, warnings);
+    for (let [name, why] of Object.entries(RETIRED)) {
+        if (raw[name] !== undefined) {
+            warnings.push(`"${name}" is no longer used (${why}); ignored`);
+        }
     }
     return { options, errors, warnings };
 }

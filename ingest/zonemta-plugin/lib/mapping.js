@@ -181,6 +181,13 @@ function deliveryAttempt(entry, action, info) {
     return info && Number.isInteger(info.deferredCount) ? info.deferredCount + 1 : 1;
 }
 
+// TLS is a property of an SMTP session. ZoneMTA 3.10.12+ logs tls:false even when no connection was
+// made (connection refused, DNS failure); a session existed when the entry names the remote host
+// (`connection.options.host`) or sender:connection reported one for this attempt (3.10.3-3.10.11).
+function hadSession(entry, info) {
+    return Boolean(str(entry.host)) || Boolean(info && typeof info.tls === 'boolean');
+}
+
 function mapDelivery(entry, action, ctx) {
     let info = ctx.delivery;
     let attempt = deliveryAttempt(entry, action, info);
@@ -197,7 +204,9 @@ function mapDelivery(entry, action, ctx) {
     setDefined(event, 'smtp_code', parseSmtpCode(entry.response));
     setDefined(event, 'bounce_category', category(entry.category));
     setDefined(event, 'message_size', toInteger(entry.size) ?? toInteger(info && info.bodySize));
-    setDefined(event, 'tls', firstBoolean(entry.tls, entry.secure, info && info.tls));
+    if (hadSession(entry, info)) {
+        setDefined(event, 'tls', firstBoolean(entry.tls, entry.secure, info && info.tls));
+    }
     setDefined(event, 'spam_score', toNumber(info && info.spamScore) ?? ctx.spamScore);
     if (info && Number.isFinite(info.time)) {
         event.delivery_time_ms = Math.max(0, Math.round(ctx.now - info.time));
@@ -205,10 +214,27 @@ function mapDelivery(entry, action, ctx) {
     return event;
 }
 
+// DELETED without a seq (message missing from storage) removes every queued recipient at once: one
+// event per recipient still queued when the plugin saw them routed (ctx.queued), else one seq-000 event.
+function mapDeleted(entry, ctx) {
+    let queued = !entry.seq && ctx.queued;
+    if (!queued) {
+        return [baseEvent(entry, 'DELETED', str(entry.seq), 1, ctx)];
+    }
+    return queued.recipients.map(recipient => {
+        let event = baseEvent(entry, 'DELETED', recipient.seq, 1, ctx);
+        setAddress(event, 'from_address', queued.from);
+        setString(event, 'to_address', address(recipient.to), 320);
+        setString(event, 'zone', recipient.zone, 64);
+        return event;
+    });
+}
+
 /**
  * @param {object} entry the object ZoneMTA passes to `log:entry`
- * @param {{now: number, node: string, delivery?: object, spamScore?: number}} ctx
- *   delivery: what sender:fetch cached for `id.seq` ({time, deferredCount, bodySize, tls, spamScore})
+ * @param {{now: number, node: string, delivery?: object, spamScore?: number, queued?: object}} ctx
+ *   delivery: what sender:fetch cached for `id.seq` ({time, deferredCount, bodySize, tls, spamScore});
+ *   queued: for DELETED, {from, recipients: [{seq, to, zone}]} still queued (from queue:route)
  * @returns {object[]} events (empty for actions Mailflow does not track)
  */
 function mapEntry(entry, ctx) {
@@ -223,7 +249,7 @@ function mapEntry(entry, ctx) {
         return mapPerMessage(entry, action, ctx);
     }
     if (action === 'DELETED') {
-        return [baseEvent(entry, action, str(entry.seq), 1, ctx)];
+        return mapDeleted(entry, ctx);
     }
     return [];
 }

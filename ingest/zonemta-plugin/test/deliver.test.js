@@ -46,7 +46,7 @@ test('deliver.js prints a JSON summary matching what the ingest API received', a
 test('deliver.js exits 1 with ok=false when the ingest API refuses the events', async t => {
     let ingest = await startIngestServer(() => ({ status: 401, body: { error: 'bad key' } }));
     t.after(() => ingest.close());
-    let { code, stdout } = await runCli(['--url', ingest.url, '--key', 'wrong', '--node', 'n', '--count', '1']);
+    let { code, stdout } = await runCli(['--url', ingest.url, '--key', 'wrong', '--node', 'n', '--count', '1', '--wait', '1000']);
     assert.equal(code, 1);
     let summary = JSON.parse(stdout);
     assert.equal(summary.ok, false);

@@ -44,7 +44,7 @@ test('real mail drop: QUEUED / NOQUEUE / DROP → received / rejected / dropped'
         config: { flushInterval: 20 },
         extraPlugins: { [POLICY_PLUGIN]: { enabled: 'receiver' } }
     });
-    let MailDrop = require('zone-mta/lib/mail-drop');
+    let MailDrop = require('./harness/zonemta').zoneMta('lib/mail-drop');
     let mailDrop = new MailDrop(memoryQueue);
 
     let queued = await drop(mailDrop, ['x@example.com', 'y@example.org']);

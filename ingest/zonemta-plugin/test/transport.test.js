@@ -65,10 +65,10 @@ test('_flushAll() sends a partial batch immediately and resolves with the stats'
     assert.equal(ingest.events.length, 7);
     assert.equal(stats.sent, 7);
     assert.equal(stats.buffered, 0);
-    assert.equal(stats.inFlight, 0);
+    assert.equal(stats.dropped, 0);
 });
 
-test('503, 503, 202 → the batch is delivered once after two retries', async t => {
+test('503, 503, 202 → the batch is delivered once after two retries, nothing dropped', async t => {
     let { ingest, handler, plugin } = await setupPlugin(t, {
         config: { flushInterval: 10, retryDelay: 20 },
         respond: (req, n) => (n <= 2 ? { status: 503, body: { error: 'queue unavailable' } } : null)
@@ -76,17 +76,12 @@ test('503, 503, 202 → the batch is delivered once after two retries', async t 
     fireEvents(handler, 3);
     await ingest.waitForEvents(3);
     let [stats] = await plugin._flushAll();
-    assert.equal(ingest.requests.length, 3);
     assert.deepEqual(ingest.requests.map(r => r.events.length), [3, 3, 3]);
     assert.equal(ingest.events.length, 3);
-    assert.equal(stats.sent, 3);
-    assert.equal(stats.lost, 0);
-    // backoff doubles: ~20 ms, then ~40 ms
-    let [a, b, c] = ingest.requests.map(r => r.at);
-    assert.ok(b - a >= 15 && c - b >= 35, `gaps ${b - a} ms, ${c - b} ms`);
+    assert.deepEqual([stats.seen, stats.sent, stats.dropped, stats.failedAttempts, stats.last_error], [3, 3, 0, 2, null]);
 });
 
-test('429 with Retry-After is honoured instead of the backoff', async t => {
+test('429 with Retry-After is honoured as the minimum wait', async t => {
     let { ingest, handler } = await setupPlugin(t, {
         config: { flushInterval: 10, retryDelay: 10 },
         respond: (req, n) => (n === 1 ? { status: 429, headers: { 'Retry-After': '1' }, body: { error: 'slow down' } } : null)
@@ -95,6 +90,18 @@ test('429 with Retry-After is honoured instead of the backoff', async t => {
     await ingest.waitForEvents(2);
     let gap = ingest.requests[1].at - ingest.requests[0].at;
     assert.ok(gap >= 950, `retried after ${gap} ms`);
+});
+
+test('Retry-After as an HTTP date is honoured too', async t => {
+    let { ingest, handler } = await setupPlugin(t, {
+        config: { flushInterval: 10, retryDelay: 10 },
+        respond: (req, n) => (n === 1 ? { status: 503, headers: { 'Retry-After': new Date(Date.now() + 2000).toUTCString() } } : null)
+    });
+    fireEvents(handler, 1);
+    await ingest.waitForEvents(1);
+    let gap = ingest.requests[1].at - ingest.requests[0].at;
+    // an HTTP date has 1 s resolution
+    assert.ok(gap >= 900, `retried after ${gap} ms`);
 });
 
 test('Retry-After is capped by maxRetryAfter', async t => {
@@ -107,31 +114,51 @@ test('Retry-After is capped by maxRetryAfter', async t => {
     assert.ok(ingest.requests[1].at - ingest.requests[0].at < 1000);
 });
 
-for (let status of [400, 401]) {
-    test(`no retry on ${status}; the batch is dropped with a warning`, async t => {
-        let logs = captureLogs(t);
-        let rejected = [{ index: 0, errors: [{ field: 'timestamp', reason: 'in the future' }] }];
-        let { ingest, handler, plugin } = await setupPlugin(t, {
-            config: { flushInterval: 10, retryDelay: 10 },
-            respond: () => ({ status, body: status === 400 ? { queued: 0, rejected } : { error: 'unauthorized' } })
-        });
-        fireEvents(handler, 2);
-        await entriesSettled();
-        let [stats] = await plugin._flushAll();
-        assert.equal(ingest.requests.length, 1);
-        assert.equal(stats.lost, 2);
-        let warning = logs.find(l => l.level === 'warn' && /dropped a batch/.test(l.message));
-        assert.match(warning.message, new RegExp(`dropped a batch of 2 events after 1 attempt\\(s\\): HTTP ${status}`));
-        if (status === 401) {
-            assert.match(warning.message, /HTTP 401: unauthorized/);
-        }
-        if (status === 400) {
-            assert.match(warning.message, /1 of 2 events rejected: timestamp: in the future \(1\)/);
-        }
+test('400: not retried; the events count as sent and rejected, and the reasons are logged', async t => {
+    let logs = captureLogs(t);
+    let rejected = [0, 1].map(index => ({ index, errors: [{ field: 'timestamp', reason: 'in the future' }] }));
+    let { ingest, handler, plugin } = await setupPlugin(t, {
+        config: { flushInterval: 10, retryDelay: 10 },
+        respond: () => ({ status: 400, body: { error: 'no valid events in the body', queued: 0, rejected } })
     });
-}
+    fireEvents(handler, 2);
+    await entriesSettled();
+    let [stats] = await plugin._flushAll();
+    assert.equal(ingest.requests.length, 1);
+    assert.deepEqual([stats.sent, stats.rejected, stats.dropped], [2, 2, 0]);
+    assert.ok(logs.some(l => l.level === 'warn' && l.message === 'ingest API: 2 of 2 events rejected: timestamp: in the future (2)'));
+});
 
-test('202 with per-event rejections: the rest counts as sent, the errors are logged in summary', async t => {
+test('401 (wrong key): the events are kept and retried slowly until the key works', async t => {
+    let logs = captureLogs(t);
+    let { ingest, handler, plugin } = await setupPlugin(t, {
+        config: { flushInterval: 10, retryDelay: 10, maxRetryDelay: 200, logInterval: 0 },
+        respond: (req, n) => (n <= 2 ? { status: 401, body: { error: 'missing or invalid API key' } } : null)
+    });
+    fireEvents(handler, 2);
+    await ingest.waitForEvents(2);
+    let [stats] = await plugin._flushAll();
+    assert.deepEqual([stats.sent, stats.dropped], [2, 0]);
+    // misconfiguration is retried at the cap, not quickly
+    assert.ok(ingest.requests[1].at - ingest.requests[0].at >= 190);
+    assert.ok(logs.some(l => l.level === 'warn' && /failed attempt\(s\), last: HTTP 401: missing or invalid API key; events kept \(memory 2, spool off\), retrying/.test(l.message)));
+});
+
+test('413: the batch is split until the pieces fit; a single event that never fits is dropped and counted', async t => {
+    let { ingest, handler, plugin } = await setupPlugin(t, {
+        config: { flushInterval: 10 },
+        respond: req => (req.events.length > 2 || req.events.some(e => e.queue_id === 'huge0') ? { status: 413, body: { error: 'body too large' } } : null)
+    });
+    fireEvents(handler, 5);
+    fireEvents(handler, 1, 'huge');
+    await entriesSettled();
+    let [stats] = await plugin._flushAll();
+    assert.equal(ingest.events.length, 5);
+    assert.ok(ingest.requests.filter(r => r.events.length <= 2).length >= 3);
+    assert.deepEqual([stats.seen, stats.sent, stats.dropped], [6, 5, 1]);
+});
+
+test('202 with per-event rejections: all count as sent, 3 as rejected, the errors are logged in summary', async t => {
     let logs = captureLogs(t);
     let { handler, plugin } = await setupPlugin(t, {
         config: { flushInterval: 10 },
@@ -146,91 +173,78 @@ test('202 with per-event rejections: the rest counts as sent, the errors are log
     fireEvents(handler, 10);
     await entriesSettled();
     let [stats] = await plugin._flushAll();
-    assert.equal(stats.sent, 7);
-    assert.equal(stats.rejectedByServer, 3);
+    assert.equal(stats.sent, 10);
+    assert.equal(stats.rejected, 3);
     assert.ok(logs.some(l => l.level === 'warn' && l.message === 'ingest API: 3 of 10 events rejected: to_address: invalid (2), timestamp: invalid (1)'));
 });
 
-test('after the last retry the batch is dropped and the warning says how many events were lost', async t => {
-    let logs = captureLogs(t);
-    let { ingest, handler, plugin } = await setupPlugin(t, {
-        config: { flushInterval: 10, retryDelay: 5 },
-        respond: () => ({ status: 503 })
-    });
-    fireEvents(handler, 4);
-    await entriesSettled();
-    let [stats] = await plugin._flushAll();
-    assert.equal(ingest.requests.length, 4, '1 try + 3 retries');
-    assert.equal(stats.lost, 4);
-    assert.equal(stats.failedBatches, 1);
-    assert.ok(logs.some(l => l.level === 'warn' && l.message === 'dropped a batch of 4 events after 4 attempt(s): HTTP 503'));
-});
-
-test('dead endpoint (connection refused): hooks return immediately, nothing throws, events are counted lost', async t => {
+test('dead endpoint (connection refused): hooks return immediately, events stay buffered, nothing is dropped', async t => {
     let logs = captureLogs(t);
     let url = `http://127.0.0.1:${await freePort()}/api/v1/events/ingest`;
-    let handler = await loadPlugin('sender', { url, flushInterval: 10, retryDelay: 5 });
+    let handler = await loadPlugin('sender', { url, flushInterval: 10, retryDelay: 5, maxRetryDelay: 20, logInterval: 0 });
     let plugin = require('..');
     t.after(() => plugin._reset());
     let elapsed = fireEvents(handler, 20);
     await handler.runHooks('sender:fetch', [{ id: 'q0', seq: '001', time: Date.now() }]);
     assert.ok(elapsed < 100, `hooks took ${elapsed} ms`);
     await entriesSettled();
-    let [stats] = await plugin._flushAll();
-    assert.equal(stats.lost, 20);
-    assert.match(stats.lastError, /ECONNREFUSED/);
-    assert.ok(logs.some(l => /dropped a batch of 20 events after 4 attempt\(s\): ECONNREFUSED/.test(l.message)));
+    let [stats] = await plugin._flushAll(300);
+    assert.deepEqual([stats.seen, stats.sent, stats.dropped, stats.buffered], [20, 0, 0, 20]);
+    assert.ok(stats.failedAttempts >= 3, `${stats.failedAttempts} attempts`);
+    assert.match(stats.last_error, /ECONNREFUSED/);
+    assert.ok(logs.some(l => /failed attempt\(s\), last: ECONNREFUSED .*events kept \(memory 20, spool off\)/.test(l.message)));
 });
 
-test('hanging endpoint: the request times out and is retried; the hook never waits', async t => {
-    let logs = captureLogs(t);
+test('hanging endpoint: the request times out and the same batch is retried; the hook never waits', async t => {
+    let hang = true;
     let { ingest, handler, plugin } = await setupPlugin(t, {
-        config: { flushInterval: 10, timeout: 100, retries: 1, retryDelay: 5 },
-        respond: () => 'hang'
+        config: { flushInterval: 10, timeout: 100, retryDelay: 5, maxRetryDelay: 20 },
+        respond: () => (hang ? 'hang' : null)
     });
     let elapsed = fireEvents(handler, 3);
     assert.ok(elapsed < 100, `hooks took ${elapsed} ms`);
-    await entriesSettled();
-    let started = Date.now();
+    await ingest.waitForRequests(2);
+    assert.match(plugin._stats()[0].last_error, /timeout after 100 ms/);
+    hang = false;
     let [stats] = await plugin._flushAll();
-    assert.equal(ingest.requests.length, 2);
-    assert.equal(stats.lost, 3);
-    assert.ok(Date.now() - started >= 190, 'two attempts of 100 ms each');
-    assert.ok(logs.some(l => l.message === 'dropped a batch of 3 events after 2 attempt(s): timeout after 100 ms'));
+    assert.deepEqual(ingest.events.map(e => e.event_id).sort(), ['q0.001.DELETED.1', 'q1.001.DELETED.1', 'q2.001.DELETED.1']);
+    assert.ok(ingest.requests.every(r => r.events.length === 3));
+    assert.deepEqual([stats.sent, stats.dropped], [3, 0]);
 });
 
-test('at most `concurrency` POSTs are in flight', async t => {
-    let { ingest, handler, instance } = await setupPlugin(t, { config: { batchSize: 10, flushInterval: 10 } });
+test('one POST in flight at a time', async t => {
+    let inFlight = 0;
     let peak = 0;
-    let send = instance.batcher.send;
-    instance.batcher.send = batch => {
-        peak = Math.max(peak, instance.batcher.inFlight);
-        return send(batch);
-    };
+    let { ingest, handler } = await setupPlugin(t, {
+        config: { batchSize: 10, flushInterval: 10 },
+        respond: () => {
+            peak = Math.max(peak, ++inFlight);
+            setImmediate(() => inFlight--);
+            return null;
+        }
+    });
     fireEvents(handler, 100);
     await ingest.waitForEvents(100);
     assert.equal(ingest.requests.length, 10);
-    assert.equal(peak, 2);
+    assert.equal(peak, 1);
 });
 
-test('maxBuffer: with the endpoint down, 200 events leave at most 50 buffered and 150 counted dropped', async t => {
+test('maxBuffer without a spool: with the endpoint down, 200 events leave 50 buffered and 150 counted dropped', async t => {
     let logs = captureLogs(t);
     let url = `http://127.0.0.1:${await freePort()}/api/v1/events/ingest`;
-    let handler = await loadPlugin('sender', { url, maxBuffer: 50, retryDelay: 5, flushInterval: 60000 });
+    let handler = await loadPlugin('sender', { url, maxBuffer: 50, batchSize: 1000, retryDelay: 5, flushInterval: 60000 });
     let plugin = require('..');
     t.after(() => plugin._reset());
     fireEvents(handler, 200);
     await entriesSettled();
     let [stats] = plugin._stats();
-    assert.equal(stats.buffered, 50);
-    assert.equal(stats.droppedOverflow, 150);
+    assert.deepEqual([stats.seen, stats.buffered, stats.dropped], [200, 50, 150]);
     // rate limited: one line for the first drop, the rest is aggregated into the next line
-    let drops = logs.filter(l => /buffer full/.test(l.message));
+    let drops = logs.filter(l => /LOST/.test(l.message));
     assert.equal(drops.length, 1);
-    assert.equal(drops[0].message, 'buffer full (maxBuffer=50): dropped 1 oldest events');
+    assert.equal(drops[0].message, '1 events LOST (buffer full); 1 lost since start');
     // the survivors are the newest events
-    let [after] = await plugin._flushAll();
-    assert.equal(after.lost, 50);
+    assert.deepEqual(plugin._instances()[0].shipper.buffer.map(e => e.queue_id).slice(0, 2), ['q150', 'q151']);
 });
 
 test('on a clean process exit, buffered events are flushed (beforeExit)', async t => {

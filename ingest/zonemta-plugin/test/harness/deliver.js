@@ -3,24 +3,24 @@
 
 // End-to-end event generator for integration tests against a real Mailflow ingest endpoint.
 //
-//   node test/harness/deliver.js --url <ingestUrl> --key <apiKey> --node <name> [--count N]
+//   node test/harness/deliver.js --url <ingestUrl> --key <apiKey> --node <name> [--count N] [--wait MS]
 //
 // Loads the plugin through ZoneMTA's loader (once as a "receiver" and once as a "sender", as two ZoneMTA
 // processes would), logs QUEUED for N messages, delivers their recipients with ZoneMTA's real sender to
-// a local SMTP sink (ok@ → 250, defer@ → 451 greylist, bad@ → 550 user unknown), waits until the plugin
-// has sent every batch, and prints one JSON summary on stdout. Exit code 0 only if no event was lost or
+// a local SMTP sink (ok@ → 250, defer@ → 451 greylist, bad@ → 550 user unknown), waits until Mailflow
+// acknowledged every event (at most --wait ms, default 20000; the plugin keeps retrying failures), and prints one JSON summary on stdout. Exit code 0 only if no event was lost or
 // rejected. ZoneMTA's own logging is silenced (ZONEMTA_LOG_LEVEL=info to see it, on stderr).
 
-const USAGE = 'usage: node test/harness/deliver.js --url <ingestUrl> --key <apiKey> --node <name> [--count N]';
+const USAGE = 'usage: node test/harness/deliver.js --url <ingestUrl> --key <apiKey> --node <name> [--count N] [--wait MS]';
 
 // Recipients of every message, in envelope order (seq 001..004), and what the sink answers.
 const RECIPIENTS = ['ok@example.com', 'ok@example.org', 'defer@example.org', 'bad@example.com'];
 const EXPECTED_PER_MESSAGE = { received: 4, delivered: 2, deferred: 1, bounced: 1 };
 
-const FLAGS = { '--url': 'url', '--key': 'key', '--node': 'node', '--count': 'count' };
+const FLAGS = { '--url': 'url', '--key': 'key', '--node': 'node', '--count': 'count', '--wait': 'wait' };
 
 function parseArgs(argv) {
-    let args = { count: 3 };
+    let args = { count: 3, wait: 20000 };
     for (let i = 0; i < argv.length; i++) {
         let arg = argv[i];
         let eq = arg.indexOf('=');
@@ -33,13 +33,16 @@ function parseArgs(argv) {
         if (value === undefined) {
             throw new Error(`missing value for ${flag}`);
         }
-        args[name] = name === 'count' ? Number(value) : value;
+        args[name] = name === 'count' || name === 'wait' ? Number(value) : value;
     }
     if (!args.url || !args.key || !args.node) {
         throw new Error('--url, --key and --node are required');
     }
     if (!Number.isInteger(args.count) || args.count < 1 || args.count > 1000) {
         throw new Error('--count must be an integer between 1 and 1000');
+    }
+    if (!Number.isInteger(args.wait) || args.wait < 0) {
+        throw new Error('--wait must be a number of milliseconds');
     }
     return args;
 }
@@ -75,15 +78,16 @@ function deliverySpecs(messages) {
 function recordBatches(plugin) {
     let record = { sentIds: [], rejected: [], failures: [] };
     for (let instance of plugin._instances()) {
-        instance.on('batch', ({ events, result }) => {
-            if (!result.ok) {
+        instance.on('batch', ({ events, result, kind }) => {
+            if (kind !== 'ok') {
                 record.failures.push({ events: events.length, status: result.status || null, error: result.error || null });
                 return;
             }
-            let rejectedIndexes = new Set(result.rejected.map(item => item && item.index));
+            let rejectedList = (result.body && result.body.rejected) || [];
+            let rejectedIndexes = new Set(rejectedList.map(item => item && item.index));
             events.forEach((event, index) => {
                 if (rejectedIndexes.has(index)) {
-                    record.rejected.push({ event_id: event.event_id, errors: result.rejected.find(r => r.index === index).errors || [] });
+                    record.rejected.push({ event_id: event.event_id, errors: rejectedList.find(r => r.index === index).errors || [] });
                 } else {
                     record.sentIds.push(event.event_id);
                 }
@@ -108,7 +112,7 @@ async function main() {
     process.argv.splice(2);
     let harness = require('./zonemta');
     let plugin = require(harness.PLUGIN_DIR);
-    let pluginConfig = { url: args.url, apiKey: args.key, node: args.node, retryDelay: 500 };
+    let pluginConfig = { url: args.url, apiKey: args.key, node: args.node, retryDelay: 200, maxRetryDelay: 2000 };
 
     let sink = await harness.startSmtpSink();
     let receiver = await harness.loadPlugin('receiver', pluginConfig);
@@ -122,7 +126,7 @@ async function main() {
     }
     // several sender connections in parallel, as a ZoneMTA zone with connections > 1 would run them
     await harness.runSender(deliverySpecs(messages), sink.port, { connections: 4 });
-    let stats = await plugin._flushAll();
+    let stats = await plugin._flushAll(args.wait);
     await sink.close();
 
     let expected = {};
@@ -130,7 +134,8 @@ async function main() {
         expected[type] = perMessage * args.count;
     }
     let eventIds = record.sentIds.slice().sort();
-    let lost = stats.reduce((sum, s) => sum + s.lost + s.droppedOverflow, 0);
+    // not acknowledged by Mailflow (still waiting, or dropped)
+    let lost = stats.reduce((sum, s) => sum + s.seen - s.sent, 0);
     let summary = {
         ok: lost === 0 && record.rejected.length === 0 && eventIds.length === Object.values(expected).reduce((a, b) => a + b, 0),
         node: args.node,

@@ -13,8 +13,25 @@ const http = require('http');
 const crypto = require('crypto');
 const { PassThrough } = require('stream');
 
-const ZONEMTA_DIR = path.dirname(require.resolve('zone-mta/package.json'));
+const { createRequire } = require('module');
+
+// Which ZoneMTA the suite runs against: `zone-mta` (3.10.3, the last unscoped release) or
+// `zone-mta-latest` (npm alias of the newest @zone-eu/zone-mta 3.10.x that installs); see `npm test`.
+const ZONEMTA_PACKAGE = process.env.ZONEMTA_PACKAGE || 'zone-mta';
+const ZONEMTA_DIR = path.dirname(require.resolve(`${ZONEMTA_PACKAGE}/package.json`));
+const ZONEMTA_VERSION = require(path.join(ZONEMTA_DIR, 'package.json')).version;
 process.env.NODE_CONFIG_DIR = path.join(ZONEMTA_DIR, 'config');
+
+// Modules as ZoneMTA itself resolves them: its config loader is `wild-config` up to 3.10.3 and
+// `@zone-eu/wild-config` later; npmlog must be ZoneMTA's own instance to capture its log lines.
+const zoneRequire = createRequire(path.join(ZONEMTA_DIR, 'package.json'));
+function zoneMta(file) {
+    return require(path.join(ZONEMTA_DIR, file));
+}
+const ZONEMTA_DEPENDENCIES = require(path.join(ZONEMTA_DIR, 'package.json')).dependencies;
+function zoneConfig() {
+    return zoneRequire(ZONEMTA_DEPENDENCIES['@zone-eu/wild-config'] ? '@zone-eu/wild-config' : 'wild-config');
+}
 
 const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
 
@@ -24,7 +41,7 @@ let npmlogQuieted = false;
 function quietZoneMtaLogs(level = process.env.ZONEMTA_LOG_LEVEL || 'silent') {
     if (!npmlogQuieted) {
         npmlogQuieted = true;
-        require('npmlog').level = level;
+        zoneRequire('npmlog').level = level;
     }
 }
 
@@ -37,7 +54,7 @@ function quietZoneMtaLogs(level = process.env.ZONEMTA_LOG_LEVEL || 'silent') {
  */
 function loadPlugin(context, pluginConfig, extraPlugins = {}) {
     quietZoneMtaLogs();
-    let config = require('wild-config');
+    let config = zoneConfig();
     // the key is resolved against pluginsPath, like a zone-mta-template `plugins/<name>` install
     config.pluginsPath = path.dirname(PLUGIN_DIR);
     config.plugins = {
@@ -45,7 +62,7 @@ function loadPlugin(context, pluginConfig, extraPlugins = {}) {
         ...extraPlugins
     };
     config.mtaSts = { enabled: false };
-    let plugins = require('zone-mta/lib/plugins');
+    let plugins = zoneMta('lib/plugins');
     plugins.init(context);
     let handler = plugins.handler;
     return new Promise(resolve => handler.load(() => resolve(handler)));
@@ -112,32 +129,38 @@ function smtpError(code, message) {
 /**
  * Stand-in for the Mailflow ingest API. `respond(req, events, n)` may return
  * {status, body, headers} or 'hang'; default is 202 with every event queued.
- * `waitForEvents(n)` resolves once n events were answered with 2xx.
+ * `waitForEvents(n)` resolves once n events were answered with 2xx. Heartbeats (POST …/heartbeat)
+ * are answered 202 and recorded apart, in `heartbeats`. `stop()` closes the port (connections are
+ * refused) and `restart()` listens on the same port again, as a Mailflow outage would.
  */
 function startIngestServer(respond) {
-    let state = { requests: [], events: [], waiters: [], hanging: new Set() };
+    let state = { requests: [], events: [], heartbeats: [], waiters: [], hanging: new Set() };
     let server = http.createServer((req, res) => handleIngest(req, res, respond, state));
     let sockets = new Set();
     server.on('connection', socket => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
     });
-    return new Promise(resolve => {
-        server.listen(0, '127.0.0.1', () => {
-            let port = server.address().port;
-            resolve({
-                url: `http://127.0.0.1:${port}/api/v1/events/ingest`,
-                requests: state.requests,
-                events: state.events,
-                waitForEvents: count => waitFor(state, () => state.events.length >= count),
-                waitForRequests: count => waitFor(state, () => state.requests.length >= count),
-                close: () =>
-                    new Promise(done => {
-                        sockets.forEach(socket => socket.destroy());
-                        server.close(() => done());
-                    })
-            });
+    let close = () =>
+        new Promise(done => {
+            sockets.forEach(socket => socket.destroy());
+            server.close(() => done());
         });
+    let listen = port => new Promise(resolve => server.listen(port, '127.0.0.1', resolve));
+    return listen(0).then(() => {
+        let port = server.address().port;
+        return {
+            url: `http://127.0.0.1:${port}/api/v1/events/ingest`,
+            requests: state.requests,
+            events: state.events,
+            heartbeats: state.heartbeats,
+            waitForEvents: count => waitFor(state, () => state.events.length >= count),
+            waitForRequests: count => waitFor(state, () => state.requests.length >= count),
+            waitFor: condition => waitFor(state, condition),
+            stop: close,
+            restart: () => listen(port),
+            close: () => (server.listening ? close() : Promise.resolve())
+        };
     });
 }
 
@@ -170,6 +193,12 @@ function handleIngest(req, res, respond, state) {
             events = [];
         }
         let record = { method: req.method, url: req.url, headers: req.headers, events, at: Date.now() };
+        if (req.url.endsWith('/heartbeat')) {
+            state.heartbeats.push(Object.assign(record, { body: events[0] }));
+            res.writeHead(202, { 'Content-Type': 'application/json' });
+            res.end('{"ok":true}');
+            return notify(state);
+        }
         state.requests.push(record);
         let answer = (respond && respond(record, state.requests.length)) || {};
         if (answer === 'hang') {
@@ -230,11 +259,11 @@ function makeDelivery(spec, sinkPort) {
  */
 function runSender(specs, sinkPort, { connections = 1 } = {}) {
     quietZoneMtaLogs();
-    let config = require('wild-config');
+    let config = zoneConfig();
     config.mtaSts = { enabled: false };
-    let Sender = require('zone-mta/lib/sender');
-    let { SendingZone } = require('zone-mta/lib/sending-zone');
-    let ConnectionPool = require('zone-mta/lib/connection-pool');
+    let Sender = zoneMta('lib/sender');
+    let { SendingZone } = zoneMta('lib/sending-zone');
+    let ConnectionPool = zoneMta('lib/connection-pool');
 
     let pending = specs.map(spec => makeDelivery(spec, sinkPort));
     let bodies = new Map(specs.map(spec => [spec.id, spec.body]));
@@ -304,7 +333,7 @@ function queueId() {
     return (Date.now().toString(16) + crypto.randomBytes(6).toString('hex')).slice(0, 18);
 }
 
-module.exports = { fireQueued, loadPlugin, startSmtpSink, startIngestServer, runSender, makeDelivery, queueId, PLUGIN_DIR, ZONEMTA_DIR };
+module.exports = { fireQueued, loadPlugin, startSmtpSink, startIngestServer, runSender, makeDelivery, queueId, zoneMta, PLUGIN_DIR, ZONEMTA_DIR, ZONEMTA_PACKAGE, ZONEMTA_VERSION };
 
 /**
  * Test fixture: an ingest server plus this plugin loaded through ZoneMTA's loader in `context`.
@@ -325,7 +354,7 @@ async function setupPlugin(t, { context = 'sender', config = {}, respond, extraP
 
 /** Collects npmlog lines (ZoneMTA's app.logger) regardless of the display level. */
 function captureLogs(t) {
-    let log = require('npmlog');
+    let log = zoneRequire('npmlog');
     let lines = [];
     let listener = m => lines.push({ level: m.level, prefix: m.prefix, message: m.message });
     log.on('log', listener);
