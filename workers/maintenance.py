@@ -1,5 +1,6 @@
 """Scheduled upkeep: daily partitions ahead of time and for the retention window, raw retention by dropping whole
-partitions, rollup retention per resolution (5 min: 30 d, 1 h: 400 d, 1 d: forever by default).
+partitions, rollup retention per resolution (5 min: 30 d, 1 h: 400 d, 1 d: forever by default), and expired login
+sessions.
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from store import events, queries
+from store import events, queries, sessions
 from workers import context
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def maintain() -> dict:
             for kind in ("email_stats", "email_dim"):
                 result = queries.execute(conn, "delete_stats_before", {"cutoff": cutoff}, table=f"{kind}_{res}")
                 report["rollup_rows_deleted"] += result.rowcount
+        report["sessions_expired"] = sessions.delete_expired(conn)
         queries.execute(conn, "delete_snapshots_before",
                         {"cutoff": datetime.now(UTC) - timedelta(days=settings.rollup_retention_days["5m"] or 30)})
     if report["partitions_dropped"]:
