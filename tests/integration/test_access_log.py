@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 import socket
 import subprocess
 import sys
