@@ -40,7 +40,7 @@ def app_client(url: str):
     from app import create_app
     from config import Settings
     from store import accounts
-    from webauth import passwords
+    from webauth import identity, passwords
 
     settings = Settings.from_env({"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:6379/14",
                                   "SECRET_KEY": "bench-secret-0123456789", "INGEST_API_KEYS": "bench-key-0123456789",
@@ -50,8 +50,9 @@ def app_client(url: str):
         if accounts.user_by_name(conn, "bench") is None:
             accounts.create_user(conn, "bench", passwords.hash_password(passwords.generate()), "viewer")
         user = accounts.user_by_name(conn, "bench")
+        sid = identity.issue(conn, 3600, user_id=user["id"])
     with client.session_transaction() as session:  # what a successful login stores (webauth.identity)
-        session.update(uid=user["id"], epoch=user["session_epoch"], at=time.time())
+        session["sid"] = sid
     return client
 
 

@@ -1,5 +1,6 @@
-"""The admin page's drawing: one card per managed thing (ingest keys, wall-screen tokens, users, dead letters),
-each a table plus a small form. Secrets appear once, in the result line of the action that created them.
+"""The admin page's drawing: one card per managed thing (ingest keys, wall-screen tokens, users, dead letters,
+active sessions), each a table plus a small form. Secrets appear once, in the result line of the action that
+created them.
 """
 
 from __future__ import annotations
@@ -76,7 +77,31 @@ def layout() -> html.Div:
         dbc.Row([_card("Users", "users", users),
                  dbc.Col(dbc.Card([dbc.CardHeader("Dead letters"), dbc.CardBody(dead)], className="h-100"), lg=6)],
                 className="g-3"),
+        sessions_card(),
     ], id="admin-page")
+
+
+SESSION_COLUMNS = (("who", "user"), ("ip", "IP"), ("started", "started"), ("last_seen", "last seen"),
+                   ("user_agent", "browser"), ("end", ""))
+
+
+def session_rows(rows: list[dict], own_id: int | None) -> list[dict]:
+    """The active sessions as table rows; the End cell of the caller's own session says so instead."""
+    return [{"id": r["id"], "who": str(r["who"]), "ip": r["ip"] or "", "started": _when(r["created_at"]),
+             "last_seen": _when(r["last_seen_at"]), "user_agent": (r["user_agent"] or "")[:60],
+             "end": "this session" if r["id"] == own_id else "End"} for r in rows]
+
+
+def sessions_card() -> dbc.Card:
+    """Active sessions (users and wall screens): click End in a row to end that one, or end all others."""
+    table = dash_table.DataTable(
+        id="admin-sessions-table", data=[], columns=[{"name": n, "id": c} for c, n in SESSION_COLUMNS], page_size=15,
+        style_as_list_view=True, style_cell={"textAlign": "left"}, cell_selectable=True,
+        style_data_conditional=[{"if": {"column_id": "end", "filter_query": '{end} = "End"'},
+                                 "color": "#dc3545", "fontWeight": "600", "cursor": "pointer"}])
+    body = [table, dbc.Row([_button("sessions", "endall", "End all other sessions", "danger")], className="mt-2"),
+            html.Div(id="admin-sessions-result")]
+    return dbc.Card([dbc.CardHeader("Active sessions"), dbc.CardBody(body)], className="shadow-sm mt-3")
 
 
 def forbidden() -> html.Div:

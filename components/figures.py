@@ -2,11 +2,15 @@
 
 Every builder takes the theme name and returns a complete figure; an empty input gives an explicit empty-state
 figure ("No events in this range") instead of blank axes, so a wall screen never shows a silently empty chart.
+Every data value that becomes text in a figure (legend name, category label, bar text, hover) goes through
+`label`: Plotly reads `<a href>`, `<b>`, `<br>` in those strings as markup, so a node or domain name could
+otherwise draw a link.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,6 +18,16 @@ import plotly.graph_objects as go
 from components.theme import TYPE_COLORS, template
 
 GAUGE_STEPS = [(0, 3, "#198754"), (3, 10, "#f0ad00"), (10, 60, "#dc3545")]
+
+
+def label(value) -> str:
+    """A data value as Plotly text: `&`, `<` and `>` as HTML entities, which Plotly shows literally."""
+    return html.escape(str(value), quote=False)
+
+
+def labels(values: Iterable) -> list[str]:
+    """`label` of each value."""
+    return [label(v) for v in values]
 
 
 def _figure(*data) -> go.Figure:
@@ -43,8 +57,8 @@ def stacked_area(df: pd.DataFrame, series: Sequence[tuple[str, str]], theme: str
     if df.empty or not df[[c for c, _ in series]].to_numpy().any():
         return empty_figure("No events in this range", theme, height)
     fig = _figure()
-    for column, label in series:
-        fig.add_scatter(x=df["time"], y=df[column], name=label, stackgroup="one", mode="lines",
+    for column, name in series:
+        fig.add_scatter(x=df["time"], y=df[column], name=label(name), stackgroup="one", mode="lines",
                         line={"width": 0.5, "color": TYPE_COLORS.get(column)}, customdata=[column] * len(df))
     fig.update_yaxes(title=y_title, rangemode="tozero")
     return _layout(fig, theme, height)
@@ -56,21 +70,22 @@ def lines(df: pd.DataFrame, x: str, y: str, by: str, theme: str, height: int = 3
         return empty_figure("No events in this range", theme, height)
     fig = _figure()
     for key, part in df.groupby(by, sort=True):
-        fig.add_scatter(x=part[x], y=part[y], name=str(key), mode="lines", customdata=[key] * len(part))
+        # customdata keeps the raw key: a click drills down by it (it is never drawn)
+        fig.add_scatter(x=part[x], y=part[y], name=label(key), mode="lines", customdata=[key] * len(part))
     fig.update_yaxes(title=y_title, rangemode="tozero")
     return _layout(fig, theme, height)
 
 
-def bars_with_line(labels: Sequence[str], counts: Sequence[float], trend: pd.DataFrame | None, theme: str,
+def bars_with_line(brackets: Sequence[str], counts: Sequence[float], trend: pd.DataFrame | None, theme: str,
                    bar_name: str = "messages", line_name: str = "average", line_title: str = "",
                    height: int = 320) -> go.Figure:
     """Bars per bracket, with an optional trend line on a secondary axis (size distribution + average size)."""
     if not sum(counts):
         return empty_figure("No events in this range", theme, height)
     fig = _figure()
-    fig.add_bar(x=list(labels), y=list(counts), name=bar_name, marker_color="#0d6efd")
+    fig.add_bar(x=labels(brackets), y=list(counts), name=label(bar_name), marker_color="#0d6efd")
     if trend is not None and not trend.empty:
-        fig.add_scatter(x=trend["time"], y=trend["value"], name=line_name, mode="lines", xaxis="x2", yaxis="y2",
+        fig.add_scatter(x=trend["time"], y=trend["value"], name=label(line_name), mode="lines", xaxis="x2", yaxis="y2",
                         line={"color": "#fd7e14", "width": 2})
         fig.update_layout(xaxis2={"overlaying": "x", "side": "top", "showgrid": False, "type": "date"},
                           yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": line_title,
@@ -78,22 +93,22 @@ def bars_with_line(labels: Sequence[str], counts: Sequence[float], trend: pd.Dat
     return _layout(fig, theme, height, bargap=0.25)
 
 
-def hbar(labels: Sequence[str], values: Sequence[float], theme: str, height: int = 320, color: str = "#0d6efd",
+def hbar(names: Sequence[str], values: Sequence[float], theme: str, height: int = 320, color: str = "#0d6efd",
          x_title: str = "", text: Sequence[str] | None = None) -> go.Figure:
     """Horizontal bars, largest on top."""
     if not len(values) or not any(values):
         return empty_figure("Nothing to show in this range", theme, height)
-    fig = _figure(go.Bar(x=list(values)[::-1], y=[str(lbl) for lbl in labels][::-1], orientation="h",
-                           marker_color=color, text=list(text)[::-1] if text else None, textposition="auto"))
+    fig = _figure(go.Bar(x=list(values)[::-1], y=labels(names)[::-1], orientation="h",
+                           marker_color=color, text=labels(text)[::-1] if text else None, textposition="auto"))
     fig.update_xaxes(title=x_title)
     return _layout(fig, theme, height, hovermode="closest", margin={"l": 160, "r": 16, "t": 16, "b": 40})
 
 
-def pie(labels: Sequence[str], values: Sequence[float], theme: str, height: int = 320) -> go.Figure:
+def pie(names: Sequence[str], values: Sequence[float], theme: str, height: int = 320) -> go.Figure:
     """A donut of shares."""
     if not sum(values):
         return empty_figure("Nothing to show", theme, height)
-    fig = _figure(go.Pie(labels=list(labels), values=list(values), hole=0.5, sort=True, textinfo="percent"))
+    fig = _figure(go.Pie(labels=labels(names), values=list(values), hole=0.5, sort=True, textinfo="percent"))
     return _layout(fig, theme, height, hovermode="closest", legend={"orientation": "v"})
 
 
@@ -102,7 +117,7 @@ def gauge(seconds: float | None, title: str, theme: str, height: int = 230) -> g
     value = seconds if seconds is not None else 0
     color = next((c for lo, hi, c in GAUGE_STEPS if lo <= value < hi), GAUGE_STEPS[-1][2])
     fig = _figure(go.Indicator(
-        mode="gauge+number", value=value, number={"suffix": " s", "valueformat": ".2f"}, title={"text": title},
+        mode="gauge+number", value=value, number={"suffix": " s", "valueformat": ".2f"}, title={"text": label(title)},
         gauge={"axis": {"range": [0, max(30, value * 1.1)]}, "bar": {"color": color},
                "steps": [{"range": [lo, hi], "color": c, "thickness": 0.15} for lo, hi, c in GAUGE_STEPS]}))
     if seconds is None:

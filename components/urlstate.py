@@ -1,12 +1,14 @@
 """The URL query as the one source of the global view state: range (or custom from/to), refresh, theme, kiosk.
 
-`view_state(search)` parses a query string into a plain dict every page callback can use; the shell callback below
+`view_state(search)` is the one parser of every page's URL state: it never raises, falls back to defaults and lists
+what it ignored (`problems`, shown in the page banner). The shell callback below
 keeps the top-bar controls and the URL in step in both directions (a bookmark sets the controls; a control
 rewrites the URL without reloading the page).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode
 
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, ctx, no_update
@@ -18,26 +20,74 @@ _REFRESH_VALUES = {v for v, _ in REFRESH}
 GLOBAL_KEYS = ("range", "from", "to", "refresh", "theme", "kiosk")
 
 
-def view_state(search: str | None, default_refresh: int = 0) -> dict:
-    """The view state of a URL query string, with defaults; unknown values fall back to the defaults."""
-    query = dict(parse_qsl((search or "").lstrip("?")))
+_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+_TRUE, _FALSE = ("1", "true", "yes"), ("", "0", "false", "no")
+MAX_REFRESH = 86_400
+
+
+def _shown(value: str) -> str:
+    return repr(value[:40])[1:-1] + ("…" if len(value) > 40 else "")
+
+
+def _time(value: str | None) -> datetime | None:
+    """A custom-range bound as the shell's datetime-local control writes it (UTC, optional seconds and Z)."""
+    text = (value or "").strip().removesuffix("Z").removesuffix("z")
+    for fmt in _TIME_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return parsed if 2000 <= parsed.year < 2100 else None
+    return None
+
+
+def _refresh(raw: str | None, default: int, problems: list[str]) -> int:
+    if raw is None:
+        return default
+    if raw.isascii() and raw.isdigit() and int(raw) <= MAX_REFRESH:
+        return int(raw)
+    problems.append(f"Ignored refresh={_shown(raw)}: not a whole number of seconds (0-{MAX_REFRESH})")
+    return default
+
+
+def _range(query: dict, problems: list[str]) -> tuple[str, str | None, str | None]:
     rng = query.get("range", "24h")
-    if rng not in _RANGE_VALUES or (rng == "custom" and not (query.get("from") and query.get("to"))):
-        rng = "24h"
-    refresh = query.get("refresh", str(default_refresh))
-    kiosk = query.get("kiosk") in ("1", "true", "yes")
-    theme = query.get("theme") or ("dark" if kiosk else "light")
-    return {"range": rng, "from": query.get("from"), "to": query.get("to"),
-            "refresh": int(refresh) if refresh in _REFRESH_VALUES or refresh.isdigit() else 0,
-            "theme": "dark" if theme == "dark" else "light", "kiosk": kiosk,
-            "extra": {k: v for k, v in query.items() if k not in GLOBAL_KEYS}}
+    if rng not in _RANGE_VALUES:
+        problems.append(f"Ignored range={_shown(rng)}: not one of {', '.join(sorted(_RANGE_VALUES))}")
+        return "24h", None, None
+    if rng != "custom":
+        return rng, None, None
+    start, end = _time(query.get("from")), _time(query.get("to"))
+    if start is None or end is None or start >= end:
+        problems.append(f"Ignored the custom range from={_shown(query.get('from') or '')} "
+                        f"to={_shown(query.get('to') or '')}: give two UTC times like 2026-11-27T10:00, from "
+                        "before to")
+        return "24h", None, None
+    return "custom", start.strftime("%Y-%m-%dT%H:%M:%S"), end.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def view_state(search: str | None, default_refresh: int = 0) -> dict:
+    """The view state of a URL query string. Never raises: a value that cannot be used falls back to its default and
+    is described in `problems` (the page banner shows them)."""
+    problems: list[str] = []
+    query = dict(parse_qsl((search or "").lstrip("?")[:4096]))
+    rng, start, end = _range(query, problems)
+    kiosk = query.get("kiosk", "")
+    if kiosk not in _TRUE + _FALSE:
+        problems.append(f"Ignored kiosk={_shown(kiosk)}: use 1 or 0")
+    theme = query.get("theme") or ("dark" if kiosk in _TRUE else "light")
+    if theme not in ("dark", "light"):
+        problems.append(f"Ignored theme={_shown(theme)}: use dark or light")
+    refresh = _refresh(query.get("refresh"), default_refresh, problems)
+    return {"range": rng, "from": start, "to": end, "refresh": refresh,
+            "theme": "dark" if theme == "dark" else "light", "kiosk": kiosk in _TRUE,
+            "extra": {k: v for k, v in query.items() if k not in GLOBAL_KEYS}, "problems": problems}
 
 
 def filter_args(state: dict) -> dict:
     """The query-API arguments (range or from/to) of a view state, for store.filters.Filters.from_query."""
     if state["range"] == "custom":
-        return {"from": state["from"] + ("" if state["from"].endswith("Z") else ":00Z"),
-                "to": state["to"] + ("" if state["to"].endswith("Z") else ":00Z")}
+        return {"from": state["from"] + "Z", "to": state["to"] + "Z"}
     return {"range": state["range"]}
 
 
@@ -69,8 +119,8 @@ def sync_url_and_controls(search, rng, refresh, dark, start, end):
     """Bookmark -> controls, or control -> URL (the other direction stays untouched)."""
     state = view_state(search)
     if ctx.triggered_id not in (None, "url"):
-        state.update(range=rng, refresh=int(refresh or 0), theme="dark" if dark else "light",
-                     **{"from": start, "to": end})
+        state.update(range=rng if rng in _RANGE_VALUES else "24h", refresh=_refresh(str(refresh or 0), 0, []),
+                     theme="dark" if dark else "light", **{"from": start, "to": end})
         if rng == "custom" and not (start and end):
             return (no_update,) * 9 + ("d-flex",)
         search = query_string(state)

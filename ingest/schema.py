@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from ingest import derive
+from ingest import derive, grammar
 
 EVENT_TYPES = ("received", "delivered", "deferred", "bounced", "rejected", "greylisted", "dropped")
 FUTURE_SLACK_MS = 5 * 60 * 1000
@@ -162,8 +162,8 @@ def _encodable(value: str) -> bool:
 
 
 def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
-    """Checks msgspec's types cannot express: time window, IP syntax, finite numbers."""
-    errors = []
+    """Checks msgspec's types cannot express: time window, IP syntax, finite numbers, identifier grammars."""
+    errors = grammar.errors(event)
     ts = derive.epoch_ms(event.timestamp)
     if ts > now_ms + FUTURE_SLACK_MS:
         errors.append({"field": "timestamp", "reason": "more than 5 minutes in the future"})

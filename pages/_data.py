@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dash import set_props
-from flask import current_app
+from flask import current_app, g
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,8 +23,20 @@ log = logging.getLogger(__name__)
 
 
 def filters(search: str | None, **extra: str) -> Filters:
-    """The Filters of the page URL (global range plus page-specific keys)."""
-    return Filters.from_query(filter_args(view_state(search)) | {k: v for k, v in extra.items() if v})
+    """The Filters of the page URL (global range plus page-specific keys). Never raises: what the URL gets wrong
+    falls back to the default view and is reported in the banner (see `clear_error`)."""
+    state = view_state(search)
+    problems = list(state["problems"])
+    given = {k: v for k, v in extra.items() if v}
+    try:
+        result = Filters.from_query(filter_args(state) | given)
+    except FilterError as exc:
+        problems.append(f"Ignored the view parameters ({exc}); showing the last 24 hours")
+        result = Filters.from_query(given)  # the pages' own keys are constants (direction): always valid
+    g.view_problems = problems
+    if problems:
+        show_error("; ".join(problems))
+    return result
 
 
 def theme_of(theme: str | None) -> str:
@@ -59,5 +71,9 @@ def show_error(message: str) -> None:
 
 
 def clear_error() -> None:
-    """Close the banner once data flows again."""
-    set_props("shell-alert", {"is_open": False})
+    """Close the banner once data flows again, unless this URL's parameters were ignored: then say so."""
+    problems = getattr(g, "view_problems", None)
+    if problems:
+        show_error("; ".join(problems))
+    else:
+        set_props("shell-alert", {"is_open": False})

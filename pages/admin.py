@@ -14,10 +14,11 @@ from flask import g, request
 
 import ingestkeys
 from components import admin
-from pages import _admin_users, _data  # noqa: F401  (_admin_users registers the users callback)
+from pages import _admin_sessions, _admin_users, _data  # noqa: F401  (they register the users and sessions callbacks)
 from store import accounts, db, deadletters, ingest_keys
 from store.accounts import AccountError
 from store.ingest_keys import IngestKeyError
+from webauth import identity
 
 dash.register_page(__name__, path="/admin", name="Admin", order=9, title="Mailflow: admin", hide_nav=True,
                    admin_only=True)
@@ -85,8 +86,9 @@ def _kiosk_action(conn, who, action: str, name: str | None, pick: int | None) ->
         accounts.create_kiosk(conn, name or "", ingestkeys.digest(token), who.name)
         conn.commit()
         return f"Link for {name!r} created. Copy it now: it is not shown again.", f"{request.host_url}kiosk/{token}"
-    if pick is not None and accounts.revoke_kiosk(conn, int(pick)):
+    if pick is not None and accounts.revoke_kiosk(conn, int(pick)):  # its sessions are deleted with it
         conn.commit()
+        identity.forget()
         return "Link revoked: screens using it stop within a few seconds.", None
     return "Pick a live link to revoke.", None
 

@@ -5,6 +5,7 @@ password or a token in clear, and never decides who may log in (webauth does).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -20,9 +21,16 @@ class AccountError(ValueError):
     """A user or token operation that cannot be done (bad name, duplicate, unknown user)."""
 
 
+def normalise_username(username: str) -> str:
+    """The one form of a login name, used for the lookup, the per-username login limit and user creation alike:
+    NFKC-folded and case-folded (so 'ＡＤＭＩＮ', ' Admin ' and 'admin' are one name), surrounding space stripped.
+    Look-alikes NFKC does not fold (Cyrillic 'а') stay distinct and can never name a user (ASCII only)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold()).strip()
+
+
 def check_username(username: str) -> str:
-    """The normalised (lower-case) username; AccountError when it is not 1-64 of a-z 0-9 . _ @ -."""
-    name = username.strip().lower()
+    """The normalised username; AccountError when it is not 1-64 of a-z 0-9 . _ @ -."""
+    name = normalise_username(username)
     if not _USERNAME.match(name):
         raise AccountError("a username is 1-64 characters: a-z, 0-9, '.', '_', '@' or '-'")
     return name
@@ -41,7 +49,7 @@ def user_count(conn: Connection) -> int:
 
 def user_by_name(conn: Connection, username: str) -> dict[str, Any] | None:
     """The user with this name (password hash included), or None."""
-    row = execute(conn, "user_by_name", {"username": username.strip().lower()}).mappings().first()
+    row = execute(conn, "user_by_name", {"username": normalise_username(username)}).mappings().first()
     return dict(row) if row else None
 
 

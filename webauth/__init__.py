@@ -20,10 +20,10 @@ from config import Settings
 from store import db, ingest_keys
 from webauth import guard, views
 from webauth.headers import init_headers
+from webauth.identity import KIOSK_SESSION_DAYS
 
 __all__ = ["init_auth", "init_headers", "SESSION_COOKIE"]
 SESSION_COOKIE = "mailflow_session"
-KIOSK_SESSION_DAYS = 90
 log = logging.getLogger(__name__)
 
 

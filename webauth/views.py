@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session
@@ -61,9 +60,15 @@ def login():
     return _form()
 
 
+def login_name() -> str:
+    """The submitted username in its one normalised form: the per-username limit and the lookup both use it, so
+    padding, case or width variants of a name share one limit."""
+    return accounts.normalise_username(request.form.get("username", "")[:200])
+
+
 def login_submit():
     """Check the credentials; on success start a fresh session (no fixation) and go to `next`."""
-    username, password = request.form.get("username", "")[:200], request.form.get("password", "")
+    username, password = login_name(), request.form.get("password", "")
     if not _csrf_ok():
         return _form("The form expired; please try again.", 400, username)
     with db.engine().begin() as conn:
@@ -74,8 +79,7 @@ def login_submit():
         if passwords.needs_rehash(user["password_hash"]):
             accounts.set_password(conn, user["username"], passwords.hash_password(password), end_sessions=False)
         accounts.logged_in(conn, user["id"])
-    session.clear()
-    session.update(uid=user["id"], epoch=user["session_epoch"], at=time.time())
+        identity.begin(conn, user_id=user["id"])
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -83,7 +87,7 @@ def logout():
     """End the session (CSRF-checked, so another site cannot log a wall screen out)."""
     if not _csrf_ok():
         return redirect("/")
-    session.clear()
+    identity.end()  # the server-side record goes: a copy of the cookie no longer works either
     return redirect("/login")
 
 
@@ -96,10 +100,8 @@ def kiosk(token: str):
     if found is None:
         return render_template("login.html", error="This wall-screen link is unknown or was revoked.", csrf="",
                                username="", next="/", kiosk_only=True), 404
-    session.clear()
-    session.permanent = True  # a wall screen runs for weeks; the token itself is checked on every request
-    session["kiosk"] = found["id"]
-    identity.forget()
+    with db.engine().begin() as conn:
+        identity.begin(conn, kiosk_id=found["id"])
     target = safe_next(request.args.get("next"))
     return redirect(target + ("&" if "?" in target else "?") + urlencode({"kiosk": "1"}))
 
@@ -109,7 +111,7 @@ def blueprint(limiter: Limiter, rate: str) -> Blueprint:
     login form."""
     bp = Blueprint("webauth", __name__, template_folder="templates")
     per_ip = limiter.limit(rate, key_func=get_remote_address)
-    per_user = limiter.limit(rate, key_func=lambda: "login:" + request.form.get("username", "")[:64].lower())
+    per_user = limiter.limit(rate, key_func=lambda: "login:" + login_name())
     bp.add_url_rule("/login", "login", login, methods=["GET"])
     bp.add_url_rule("/login", "login_submit", per_ip(per_user(login_submit)), methods=["POST"])
     bp.add_url_rule("/logout", "logout", logout, methods=["POST"])

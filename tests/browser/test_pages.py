@@ -145,10 +145,11 @@ def test_mf007_html_in_a_domain_is_shown_as_text(page, live_url, worker_process)
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     event = {"event_id": f"xss-{time.time_ns()}", "event_type": "bounced", "direction": "outbound",
              "timestamp": int(time.time() * 1000), "mta_node": "mta-01", "queue_id": "xssq1",
-             "to_address": "victim@<script>alert(1)</script>.example", "smtp_response": "550 <b>bold</b>"}
+             # markup in the domain is refused at ingest now (issue 12.3); the local part may still carry it
+             "to_address": "<script>alert(1)</script>@victim.example", "smtp_response": "550 <b>bold</b>"}
     assert _post(live_url, [event]) == 202
     _wait_stored(event["event_id"])
     page.goto(live_url + "/events?range=1h&queue_id=xssq1")
     page.wait_for_selector(".table-events tbody tr", timeout=15_000)
-    assert "<script>alert(1)</script>.example" in page.locator(".table-events").text_content()
+    assert "<script>alert(1)</script>@victim.example" in page.locator(".table-events").text_content()
     assert dialogs == []

@@ -93,3 +93,46 @@ def test_mf105_a_session_ending_in_an_open_tab_leads_to_the_login_page(browser, 
     pg.select_option("#shell-range", "7d")  # the next Dash update is answered 401
     pg.wait_for_url("**/login?next=**", timeout=10_000)
     assert pg.url.endswith("/login?next=%2F%3Frange%3D24h")  # back to the page as it was, after logging in
+
+
+MARKUP = '<a href="https://evil.example/x">evil</a>'
+
+
+def _insert_markup_rollups(value: str) -> None:
+    """Rows carrying markup in node and category, written straight into every rollup resolution (bypassing the
+    ingest grammar, as an old row or another writer could)."""
+    from sqlalchemy import text
+
+    with db.engine().begin() as conn:
+        for res, width in (("5m", 300), ("1h", 3600), ("1d", 86400)):
+            bucket = f"to_timestamp(floor(extract(epoch FROM now()) / {width}) * {width})"
+            conn.execute(text(f"INSERT INTO email_stats_{res} (bucket, direction, event_type, mta_node, zone, events) "
+                              f"VALUES ({bucket}, 'outbound', 'delivered', :v, :v, 5000) ON CONFLICT DO NOTHING"),
+                         {"v": value})
+            conn.execute(text(f"INSERT INTO email_dim_{res} (bucket, direction, event_type, dim, key, events) "
+                              f"VALUES ({bucket}, 'outbound', 'bounced', 'category', :v, 5000) ON CONFLICT DO NOTHING"),
+                         {"v": value})
+
+
+def _delete_markup_rollups(value: str) -> None:
+    from sqlalchemy import text
+
+    with db.engine().begin() as conn:
+        for res in ("5m", "1h", "1d"):
+            conn.execute(text(f"DELETE FROM email_stats_{res} WHERE mta_node = :v"), {"v": value})
+            conn.execute(text(f"DELETE FROM email_dim_{res} WHERE key = :v"), {"v": value})
+
+
+def test_mf106_markup_in_stored_identifiers_is_shown_as_text_never_as_a_link(page, live_url):
+    _insert_markup_rollups(MARKUP)
+    try:
+        page.goto(live_url + "/?range=1h")
+        nodes, categories = page.locator("#outbound-nodes"), page.locator("#outbound-categories")
+        page.wait_for_selector("#outbound-nodes .legendtext >> text=evil", timeout=15_000)  # drawn either way
+        page.wait_for_selector("#outbound-categories .ytick >> text=evil", timeout=15_000)
+        assert nodes.locator("svg a").count() == 0 and categories.locator("svg a").count() == 0
+        legend = nodes.locator(".legendtext").all_text_contents()
+        assert MARKUP in legend  # the value is shown literally, markup and all
+        assert MARKUP in categories.locator(".ytick").all_text_contents()
+    finally:
+        _delete_markup_rollups(MARKUP)

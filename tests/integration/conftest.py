@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from contextlib import contextmanager
 
 import psycopg
@@ -21,7 +20,7 @@ from store import accounts, db, migrate
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY, make_settings
 from workers import context
 
-TABLES = ("email_events", "event_ids", "queue_snapshots") + tuple(
+TABLES = ("email_events", "event_ids", "queue_snapshots", "user_sessions") + tuple(
     f"{kind}_{res}" for kind in ("email_stats", "email_dim") for res in ("5m", "1h", "1d"))
 
 
@@ -85,10 +84,13 @@ def test_users(engine) -> dict[str, int]:
 
 def login(client, username: str = "viewer"):
     """Give a test client the session a successful login of that user would (no form, no argon2 cost)."""
-    with db.engine().connect() as conn:
+    from webauth import identity
+
+    with db.engine().begin() as conn:
         user = accounts.user_by_name(conn, username)
+        sid = identity.issue(conn, 3600, "127.0.0.1", "pytest", user_id=user["id"])
     with client.session_transaction() as session:
-        session.update(uid=user["id"], epoch=user["session_epoch"], at=time.time())
+        session["sid"] = sid
     return client
 
 

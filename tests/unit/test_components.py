@@ -7,8 +7,8 @@ from components.urlstate import filter_args, query_string, view_state
 
 
 def test_view_state_defaults_and_kiosk_dark():
-    assert view_state("") | {"extra": {}} == {"range": "24h", "from": None, "to": None, "refresh": 0,
-                                               "theme": "light", "kiosk": False, "extra": {}}
+    assert view_state("") == {"range": "24h", "from": None, "to": None, "refresh": 0, "theme": "light",
+                              "kiosk": False, "extra": {}, "problems": []}
     state = view_state("?kiosk=1&refresh=10&node=mta-01")
     assert state["kiosk"] and state["theme"] == "dark" and state["refresh"] == 10
     assert state["extra"] == {"node": "mta-01"}

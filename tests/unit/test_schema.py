@@ -107,3 +107,36 @@ def test_too_many_events():
 def test_deeply_nested_body_is_a_clear_error():
     with pytest.raises(BodyError):
         parse_events(b"[" * 100_000 + b"]" * 100_000, max_events=10, retention_days=30, now_ms=NOW)
+
+
+LINK = '<a href="https://evil.example/x">click</a>'
+
+
+@pytest.mark.parametrize("field, value, reported", [
+    ("mta_node", LINK, "mta_node"), ("mta_node", "mta 01", "mta_node"), ("zone", "<b>bold</b>", "zone"),
+    ("bounce_category", "x<br>y", "bounce_category"), ("mx_host", LINK, "mx_host"),
+    ("to_domain", "<a>.example", "to_domain"), ("from_domain", "evil.example/x", "from_domain"),
+    ("to_address", f"bob@{LINK}", "to_address"), ("from_address", "a@<b>x</b>", "from_address"),
+    ("to_address", "bob@-bad-.example", "to_address"), ("to_domain", "a" * 64 + ".example", "to_domain"),
+])
+def test_markup_and_bad_identifiers_are_rejected_per_event(field, value, reported):
+    rows, rejected = parse([GOOD, dict(GOOD, **{field: value}), GOOD])
+    assert len(rows) == 2  # the good events of the batch still go through
+    assert rejected[0]["index"] == 1 and [e["field"] for e in rejected[0]["errors"]] == [reported]
+    assert rejected[0]["errors"][0]["reason"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("mta_node", "mta-02.example.net"), ("mta_node", "MTA_01"), ("zone", "bulk-eu.2"), ("bounce_category", "dns"),
+    ("mx_host", "[192.0.2.1]"), ("mx_host", "[IPv6:2001:db8::1]"), ("mx_host", "mx_1.example."),
+    ("to_address", "bob@bücher.example"), ("to_address", "bob@[192.0.2.1]"), ("to_address", "no-at-sign"),
+    ("from_address", ""), ("to_domain", "XN--BCHER-KVA.example"), ("zone", ""),
+])
+def test_valid_identifiers_pass(field, value):
+    rows, rejected = parse([dict(GOOD, **{field: value})])
+    assert rejected == [] and len(rows) == 1
+
+
+def test_an_invalid_address_domain_does_not_matter_when_the_domain_is_given():
+    rows, rejected = parse([dict(GOOD, to_address="bob@<b>", to_domain="gmail.com")])
+    assert rejected == [] and row_dict(rows[0])["to_domain"] == "gmail.com"

@@ -42,3 +42,14 @@ def test_password_rules_and_verification():
     assert passwords.verify(hashed, "long-enough-password")
     assert not passwords.verify(hashed, "wrong-password-123")
     assert not passwords.verify(None, "long-enough-password")
+
+
+@pytest.mark.parametrize("given,expected", [
+    (" admin ", "admin"), ("ADMIN", "admin"), ("\u3000Admin\t", "admin"), ("ａｄｍｉｎ", "admin"),
+    ("ＡＤＭＩＮ", "admin"),
+    ("Straße", "strasse"), ("\u212aelvin", "kelvin"), ("\u0430dmin", "\u0430dmin"),
+])
+def test_one_normal_form_for_usernames(given, expected):
+    from store.accounts import normalise_username
+
+    assert normalise_username(given) == expected
