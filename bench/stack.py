@@ -1,5 +1,5 @@
-"""The benchmarked stack: a fresh database and Redis db, then the Procfile's real processes (gunicorn web, RQ
-workers, scheduler) started as separate processes, plus CPU accounting per process group.
+"""The benchmarked stack: a fresh database and Redis db, then the Procfile's real processes (the web line as
+written there, RQ workers, scheduler) started as separate processes, plus CPU accounting per process group.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import psycopg
 import redis
 import requests
 
+from run import procfile
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "bench-ingest-key-0123456789"
 
@@ -37,7 +39,7 @@ class Stack:
     def __init__(self, database_url: str, redis_url: str, port: int, workers: int, web_workers: int, extra_env=None):
         self.env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
                         HOST="127.0.0.1", SECRET_KEY="bench-secret-0123456789", INGEST_API_KEYS=BENCH_KEY,
-                        WEB_WORKERS=str(web_workers), WEB_THREADS="8", LOG_LEVEL="WARNING",
+                        WEB_WORKERS=str(web_workers), LOG_LEVEL="WARNING",
                         INGEST_RATE_LIMIT="10000000/minute", PYTHONUNBUFFERED="1", **(extra_env or {}))
         self.env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + self.env["PATH"]
         self.port, self.workers, self.procs = port, workers, {}
@@ -47,9 +49,7 @@ class Stack:
         redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
         subprocess.run([sys.executable, "-m", "store.migrate"], env=self.env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
-        web = ("gunicorn --worker-class gthread --workers {w} --threads 8 --bind 127.0.0.1:{p} "
-               "--log-level warning wsgi:server").format(w=self.env["WEB_WORKERS"], p=self.port)
-        self._spawn("web", web)
+        self._spawn("web", procfile()["web"])
         for n in range(self.workers):
             self._spawn(f"worker{n}", f"{sys.executable} -m workers worker")
         self._spawn("scheduler", f"{sys.executable} -m workers scheduler")
@@ -77,7 +77,8 @@ class Stack:
         return "; ".join(f"{k}={v}" for k, v in http_session.cookies.items())
 
     def _spawn(self, name: str, command: str) -> None:
-        self.procs[name] = subprocess.Popen(command.split(), cwd=ROOT, env=self.env, start_new_session=True)
+        self.procs[name] = subprocess.Popen(["sh", "-c", "exec " + command], cwd=ROOT, env=self.env,
+                                            start_new_session=True)
 
     def stop(self) -> None:
         """SIGTERM every process group and wait."""
