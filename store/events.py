@@ -40,9 +40,11 @@ def insert_events(conn: Connection, rows: list) -> list:
     with cursor.copy("COPY mf_stage FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    inserted = queries.execute(conn, "insert_from_stage").all()
+    cursor.execute(queries.driver_sql("insert_from_stage"))
+    if cursor.rowcount == len(rows):  # the usual case, nothing seen before: no need to read back which ones
+        return rows
     by_key = {(row[0], row[1]): row for row in rows}
-    return [by_key[(event_id, ts_ms)] for event_id, ts_ms in inserted]
+    return [by_key[(event_id, ts_ms)] for event_id, ts_ms in cursor.fetchall()]
 
 
 def write_batch(engine: Engine, rows: list, spam_threshold: float = 5.0, attempts: int = 3) -> list:

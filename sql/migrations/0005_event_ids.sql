@@ -5,7 +5,7 @@
 -- maintenance job prunes ids older than the raw retention (no event that old is accepted any more). No index on
 -- ts: the daily prune is one sequential scan, cheaper than a second index on every insert.
 CREATE TABLE IF NOT EXISTS event_ids (
-    event_id text        NOT NULL PRIMARY KEY,
+    event_id text COLLATE "C" NOT NULL PRIMARY KEY,
     ts       timestamptz NOT NULL
 );
 
