@@ -23,7 +23,6 @@ from config import ConfigError, Settings
 from ingest import gate
 from store import db
 from webauth import guard, init_auth, init_headers, views
-from webauth.limiter import init_limiter
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     server = _base(settings)
     settings = server.extensions["settings"]
     server.register_blueprint(queue_api.bp)
-    limiter = init_limiter(server, settings, exempt=ingest.bp)
-    init_auth(server, settings, limiter)  # the gate runs before every view registered below
+    init_auth(server, settings)  # the gate runs before every view registered below
     server.register_blueprint(ingest.bp)
     server.register_blueprint(api.bp)
     server.register_blueprint(metrics.bp)

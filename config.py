@@ -44,7 +44,7 @@ class Settings:
     write_lease_seconds: int = 60
     write_retry_intervals: tuple[int, ...] = (5, 30, 120)
     spam_threshold: float = 5.0
-    ingest_rate_limit: str = "50000/minute"
+    ingest_rate_limit: str = "120000/minute"
     db_pool_size: int = 10
     default_refresh_seconds: int = 0
     provider_map_file: str | None = None
@@ -52,7 +52,7 @@ class Settings:
     log_level: str = "INFO"
     # security (README "Security")
     login_rate_limit: str = "10/minute"
-    ingest_key_rate_limit: str = "50000/minute"
+    ingest_key_rate_limit: str = "600000/minute"
     ingest_key_cache_seconds: float = 2.0
     auth_cache_seconds: float = 2.0
     session_max_age_hours: int = 12

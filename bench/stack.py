@@ -40,7 +40,8 @@ class Stack:
         self.env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port),
                         HOST="127.0.0.1", SECRET_KEY="bench-secret-0123456789", INGEST_API_KEYS=BENCH_KEY,
                         WEB_WORKERS=str(web_workers), LOG_LEVEL="WARNING",
-                        INGEST_RATE_LIMIT="10000000/minute", PYTHONUNBUFFERED="1", **(extra_env or {}))
+                        INGEST_RATE_LIMIT="10000000/minute",
+                        INGEST_KEY_RATE_LIMIT="10000000/minute", PYTHONUNBUFFERED="1", **(extra_env or {}))
         self.env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + self.env["PATH"]
         self.port, self.workers, self.procs = port, workers, {}
 

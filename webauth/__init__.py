@@ -1,7 +1,7 @@
 """Dashboard security (README "Security"): users with roles, login sessions, wall-screen kiosk tokens, the gate
 in front of every page, API and WebSocket request, and the security headers.
 
-`init_auth(server, settings, limiter)` installs it all on the Flask server before Dash is mounted;
+`init_auth(server, settings)` installs it all on the Flask server before Dash is mounted;
 `init_headers(server, settings, dash_app)` adds the headers once Dash exists. Managed ingest keys live in
 store.ingest_keys; ingest itself only reads their Redis mirror.
 """
@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
@@ -21,6 +20,7 @@ from store import db, ingest_keys
 from webauth import guard, views
 from webauth.headers import init_headers
 from webauth.identity import KIOSK_SESSION_DAYS
+from webauth.limiter import LoginLimiter
 
 __all__ = ["init_auth", "init_headers", "SESSION_COOKIE"]
 SESSION_COOKIE = "mailflow_session"
@@ -45,7 +45,7 @@ class _SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def init_auth(server: Flask, settings: Settings, limiter: Limiter) -> None:
+def init_auth(server: Flask, settings: Settings) -> None:
     """Sessions, the login/kiosk views, the gate, and the Redis mirror of the ingest keys."""
     if settings.trust_proxy:
         n = settings.trust_proxy
@@ -53,7 +53,7 @@ def init_auth(server: Flask, settings: Settings, limiter: Limiter) -> None:
     server.config.update(SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(days=KIOSK_SESSION_DAYS))
     server.session_interface = _SessionInterface(settings.session_cookie_secure)
-    server.register_blueprint(views.blueprint(limiter, settings.login_rate_limit))
+    server.register_blueprint(views.blueprint(LoginLimiter(settings.redis_url, settings.login_rate_limit)))
     server.before_request(guard.check)
     _sync_ingest_keys(server)
 

@@ -1,16 +1,23 @@
-"""The login rate limiter: flask-limiter with its counters in Redis, so every web process shares them.
+"""The login rate limit: attempts per source IP and, separately, per username, counted in Redis so every web process
+shares them (the `limits` library's moving window, the same counting flask-limiter does).
 
-Only the login form uses it (webauth.views). Ingest has its own limits inside its single Redis round trip
-(ingest.gate), so the limiter is told to leave the ingest blueprint alone: its per-request hook then returns at once.
+It is a decorator on the two views that need it, not an app-wide hook: nothing runs on any other request, which
+matters on the ingest hot path (ingest has its own limits inside its one Redis round trip, ingest.gate).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+import functools
+import logging
+import math
+import time
+from collections.abc import Callable
 
-from config import Settings
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
 
 
 def storage_uri(redis_url: str) -> str:
@@ -18,15 +25,31 @@ def storage_uri(redis_url: str) -> str:
     return "redis+unix://" + redis_url[len("unix://"):] if redis_url.startswith("unix://") else redis_url
 
 
-def init_limiter(app: Flask, settings: Settings, exempt: Blueprint) -> Limiter:
-    """A limiter on the app for the views that ask for one; `exempt` (the ingest blueprint) is never checked."""
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=storage_uri(settings.redis_url),
-        strategy="moving-window",
-        headers_enabled=True,
-        swallow_errors=True,  # a Redis hiccup must not lock everyone out of the login form
-    )
-    limiter.exempt(exempt)
-    return limiter
+class LoginLimiter:
+    """Counts attempts under a rate string ("10/minute" or "5/second;10/minute") per key."""
+
+    def __init__(self, redis_url: str, rate: str):
+        self.rate = rate
+        self._items = parse_many(rate)
+        self._strategy = MovingWindowRateLimiter(storage_from_string(storage_uri(redis_url)))
+
+    def hit(self, key: str) -> int:
+        """Count one attempt for the key; 0 when allowed, else the seconds until the next one would be."""
+        try:
+            for item in self._items:
+                if not self._strategy.hit(item, "login", key):
+                    reset = self._strategy.get_window_stats(item, "login", key).reset_time
+                    return max(1, math.ceil(reset - time.time()))
+        except Exception as exc:  # a Redis hiccup must not lock everyone out of the login form
+            log.warning("login rate limit unavailable: %s", exc)
+        return 0
+
+    def limit(self, key_func: Callable[[], str], refuse: Callable[[str, int], object]):
+        """A decorator: the view runs only while the key has attempts left, else refuse(rate, retry_after)."""
+        def decorate(view):
+            @functools.wraps(view)
+            def limited(*args, **kwargs):
+                wait = self.hit(key_func())
+                return refuse(self.rate, wait) if wait else view(*args, **kwargs)
+            return limited
+        return decorate

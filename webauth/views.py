@@ -12,13 +12,12 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 
 import ingestkeys
 from store import accounts, db
 from webauth import identity, passwords
+from webauth.limiter import LoginLimiter
 
 MAX_TOKEN_LENGTH = 128
 
@@ -106,20 +105,20 @@ def kiosk(token: str):
     return redirect(target + ("&" if "?" in target else "?") + urlencode({"kiosk": "1"}))
 
 
-def blueprint(limiter: Limiter, rate: str) -> Blueprint:
+def blueprint(limiter: LoginLimiter) -> Blueprint:
     """The views as a blueprint (a new one per app) with their rate limits: per IP, and per username for the
     login form."""
     bp = Blueprint("webauth", __name__, template_folder="templates")
-    per_ip = limiter.limit(rate, key_func=get_remote_address)
-    per_user = limiter.limit(rate, key_func=lambda: "login:" + login_name())
+    per_ip = limiter.limit(lambda: "ip:" + str(request.remote_addr), _too_many)
+    per_user = limiter.limit(lambda: "user:" + login_name(), _too_many)
     bp.add_url_rule("/login", "login", login, methods=["GET"])
     bp.add_url_rule("/login", "login_submit", per_ip(per_user(login_submit)), methods=["POST"])
     bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
     bp.add_url_rule("/kiosk/<path:token>", "kiosk", per_ip(kiosk), methods=["GET"])
-    bp.register_error_handler(RateLimitExceeded, _too_many)
     return bp
 
 
-def _too_many(exc: RateLimitExceeded):
-    return _form(f"Too many attempts ({exc.description}); wait a minute and try again.", 429,
-                 request.form.get("username", ""))
+def _too_many(rate: str, retry_after: int):
+    page, status = _form(f"Too many attempts ({rate}); wait a minute and try again.", 429,
+                         request.form.get("username", ""))
+    return page, status, {"Retry-After": str(retry_after)}

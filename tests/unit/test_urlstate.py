@@ -14,7 +14,7 @@ VALUES = st.one_of(st.sampled_from(["custom", "1h", "7d", "²", "-1", "1e3", "10
 
 
 @given(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=6))
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)  # a busy machine must not turn a slow example into a failure
 def test_any_query_gives_a_usable_state(params):
     state = view_state("?" + urlencode(params))
     assert state["range"] in ("1h", "6h", "24h", "7d", "30d", "custom")
