@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -78,8 +79,10 @@ class Stack:
         return "; ".join(f"{k}={v}" for k, v in http_session.cookies.items())
 
     def _spawn(self, name: str, command: str) -> None:
+        # each process logs to its own file, so the benchmark's own output stays clean JSON
+        log = open(Path(tempfile.gettempdir()) / f"mailflow-bench-{name}.log", "wb")  # noqa: SIM115
         self.procs[name] = subprocess.Popen(["sh", "-c", "exec " + command], cwd=ROOT, env=self.env,
-                                            start_new_session=True)
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self) -> None:
         """SIGTERM every process group and wait."""
