@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import redis
 from wsproto.events import CloseConnection, Ping, TextMessage
-from wsproto.utilities import LocalProtocolError
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 log = logging.getLogger(__name__)
 PING_SECONDS = 15.0  # a message at least this often keeps proxies from closing an idle socket
@@ -64,6 +64,7 @@ class Hub:
         self._commands: collections.deque = collections.deque()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._lock = threading.Lock()
@@ -103,29 +104,34 @@ class Hub:
     def _relay(self) -> None:
         backoff = 1.0
         while True:
+            pubsub = self.conn.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self.conn.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
                 backoff = 1.0
                 while True:
                     message = pubsub.get_message(timeout=PING_SECONDS)
                     if message is not None:
-                        self._post(("delta", json.loads(message["data"])))
+                        self._post(("delta", message["data"]))
             except redis.RedisError as exc:  # keep the sockets; deltas resume once Redis is back
                 log.warning("realtime relay lost Redis (%s); retrying in %.0f s", exc, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 15.0)
+            finally:
+                pubsub.close()
 
     def _loop(self) -> None:
         while True:
-            for key, mask in self._selector.select(timeout=1.0):
-                if key.data is None:
-                    self._run_commands()
-                elif mask & selectors.EVENT_READ:
-                    self._read(key.data)
-                elif mask & selectors.EVENT_WRITE:
-                    self._flush(key.data)
-            self._ping_idle()
+            try:
+                for key, mask in self._selector.select(timeout=1.0):
+                    if key.data is None:
+                        self._run_commands()
+                    elif mask & selectors.EVENT_READ:
+                        self._read(key.data)
+                    elif mask & selectors.EVENT_WRITE:
+                        self._flush(key.data)
+                self._ping_idle()
+            except Exception:  # one bad socket or message must not end the feed of every other socket
+                log.exception("realtime loop error")
 
     def _run_commands(self) -> None:
         try:
@@ -143,8 +149,9 @@ class Hub:
             else:
                 for client in [c for c in self.clients if command[1](c)]:
                     self._close(client, POLICY_VIOLATION, command[2])
-        if deltas:
-            self._broadcast(json.dumps(merge(deltas)))
+        if deltas:  # one delta goes out as published; several are merged into one frame
+            text = deltas[0].decode() if len(deltas) == 1 else json.dumps(merge([json.loads(d) for d in deltas]))
+            self._broadcast(text)
 
     def _register(self, client: Client) -> None:
         client.sock.setblocking(False)
@@ -191,8 +198,13 @@ class Hub:
         if not data:
             self._drop(client, "client went away")
             return
-        client.ws.receive_data(data)
-        for event in client.ws.events():
+        try:
+            client.ws.receive_data(data)
+            events = list(client.ws.events())
+        except (LocalProtocolError, RemoteProtocolError):
+            self._drop(client, "protocol error")
+            return
+        for event in events:
             if isinstance(event, CloseConnection):
                 client.out += client.ws.send(event.response())
                 self._flush(client)
