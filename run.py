@@ -1,8 +1,9 @@
 """One-command launcher: web + worker + scheduler together, on embedded PostgreSQL/Redis when the URLs are unset.
 
 It runs the same commands as the Procfile (read from it, so the two never drift), applies migrations first, prints
-the dashboard URL and the ingest key, and on Ctrl-C stops the processes, then the embedded servers.
-Usage: python run.py [--demo] [--workers N]
+one banner (URL, ingest key, login, data dir; again with --info) once the web process answers, keeps the children
+quiet (WARNING, no access log) unless LOG_LEVEL is set, and on Ctrl-C stops the processes, then the embedded servers.
+Usage: python run.py [--demo] [--workers N] | python run.py --info
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import console
 import embedded
 from config import ConfigError, Settings
 
@@ -41,13 +44,29 @@ def prepare_env(services: embedded.Services) -> dict[str, str]:
         env["INGEST_API_KEYS"] = embedded.stored_secret(data_dir, "ingest_key")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env["PYTHONUNBUFFERED"] = "1"
+    env["LOG_LEVEL"] = console.child_level(env)
     return env
 
 
 def start(name: str, command: str, env: dict[str, str]) -> subprocess.Popen:
     """Start one process in its own session, so a signal can reach its whole group."""
+    command = console.quiet_command(command, env["LOG_LEVEL"])
     print(f"[run] starting {name}: {command}", flush=True)
     return subprocess.Popen(["sh", "-c", "exec " + command], cwd=ROOT, env=env, start_new_session=True)
+
+
+def wait_healthy(url: str, procs: dict[str, subprocess.Popen], timeout: float = 60.0) -> bool:
+    """Poll /healthz until it answers 200 (so the banner comes after the start-up lines); False on timeout or exit."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(p.poll() is None for p in procs.values()):
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return False
 
 
 def stop_all(procs: dict[str, subprocess.Popen], timeout: float = 15.0) -> None:
@@ -89,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="also send generated ZoneMTA-like traffic")
     parser.add_argument("--demo-rate", type=float, default=40.0, help="demo events per second")
     parser.add_argument("--workers", type=int, default=1, help="number of RQ worker processes")
+    parser.add_argument("--info", action="store_true", help="print the banner of the last start and exit")
     args = parser.parse_args(argv)
-    services = embedded.Services(Path(os.environ.get("MAILFLOW_DATA_DIR", "./data")).resolve())
+    data_dir = Path(os.environ.get("MAILFLOW_DATA_DIR", "./data")).resolve()
+    if args.info:
+        text = console.read_banner(data_dir)
+        print(text or f"No banner in {data_dir} yet: start Mailflow with `python run.py` (or make run) first.")
+        return 0 if text else 1
+    services = embedded.Services(data_dir)
     procs: dict[str, subprocess.Popen] = {}
     try:
         env = prepare_env(services)
@@ -98,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         commands = procfile()
         subprocess.run(["sh", "-c", commands["release"]], cwd=ROOT, env=env, check=True)
         # first start: an `admin` user with a random password, printed once (README "Security")
-        subprocess.run([sys.executable, "-m", "webauth", "ensure-admin"], cwd=ROOT, env=env, check=True)
+        admin = subprocess.run([sys.executable, "-m", "webauth", "ensure-admin"], cwd=ROOT, env=env, check=True,
+                               stdout=subprocess.PIPE, text=True).stdout.strip()
         procs["web"] = start("web", commands["web"], env)
         for n in range(args.workers):
             procs[f"worker{n + 1}"] = start(f"worker{n + 1}", commands["worker"], env)
@@ -108,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             key = shlex.quote(settings.ingest_api_keys[0])
             demo = f"python -m tools.send --url {url}api/v1/events/ingest --key {key} --rate {args.demo_rate}"
             procs["demo"] = start("demo", demo, env)
-        print(f"\n[run] Mailflow dashboard: {url}\n[run] ingest URL:   {url}api/v1/events/ingest"
-              f"\n[run] ingest key:   {settings.ingest_api_keys[0]}\n[run] Ctrl-C stops everything.\n", flush=True)
+        if not wait_healthy(url, procs):
+            print(f"[run] {url}healthz did not answer yet; the banner follows anyway", flush=True)
+        text = console.banner(url, settings.ingest_api_keys[0], data_dir, env["LOG_LEVEL"], args.demo)
+        console.write_banner(data_dir, text)
+        # the first admin password is shown in this console only, never stored in banner.txt
+        print("\n" + text + ("\n" + admin if admin else "") + "\n", flush=True)
         return supervise(procs)
     except ConfigError as exc:
         print(exc, file=sys.stderr)

@@ -9,13 +9,23 @@
   var state = {base: null, live: {}, perSecond: {}, socket: null, retry: 0, shown: {}};
 
   function fmt(n) { return Math.round(n).toLocaleString("en-US"); }
+  var COMPACT = new Intl.NumberFormat("en-US", {notation: "compact", maximumFractionDigits: 1});
+
+  // The exact number when it fits its box, else "1.2M"; the exact value is always the title (shown on hover).
+  function show(el, n, suffix) {
+    var exact = fmt(n) + (suffix || "");
+    el.mailflowShown = [n, suffix];
+    el.textContent = exact;
+    el.title = exact;
+    if (el.scrollWidth > el.clientWidth) { el.textContent = COMPACT.format(Math.round(n)) + (suffix || ""); }
+  }
 
   function animate(el, from, to) {
     var start = performance.now(), dur = 600;
     el.setAttribute("data-settled", "0");  // tests and screen readers can tell a number in motion from a final one
     function step(now) {
       var t = Math.min(1, (now - start) / dur), eased = 1 - Math.pow(1 - t, 3);
-      el.textContent = fmt(from + (to - from) * eased);
+      show(el, from + (to - from) * eased);
       if (t < 1) { requestAnimationFrame(step); } else { el.setAttribute("data-settled", "1"); }
     }
     requestAnimationFrame(step);
@@ -31,7 +41,7 @@
       if (before !== value || el.textContent === "—") { animate(el, before, value); }
       state.shown[key] = value;
       var rate = document.querySelector("[data-kpi-rate='" + key + "']");
-      if (rate) { rate.textContent = fmt(value / hours) + " / h"; }
+      if (rate) { show(rate, value / hours, " / h"); }
     });
   }
 
@@ -142,6 +152,13 @@
       return response;
     });
   };
+
+  // a kiosk screen or window that changes size re-fits the numbers (a fit is only decided when text is set)
+  window.addEventListener("resize", function () {
+    document.querySelectorAll("[data-kpi], [data-kpi-rate]").forEach(function (el) {
+      if (el.mailflowShown) { show(el, el.mailflowShown[0], el.mailflowShown[1]); }
+    });
+  });
 
   connect();
   // the badge and the sparkline are rendered by React after this script runs (and again on page changes)

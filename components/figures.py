@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from components.theme import TYPE_COLORS, template
 
 GAUGE_STEPS = [(0, 3, "#198754"), (3, 10, "#f0ad00"), (10, 60, "#dc3545")]
+FEW_POINTS = 3  # a trace with fewer points than this also gets markers: one point alone draws no line
 
 
 def label(value) -> str:
@@ -46,34 +47,55 @@ def empty_figure(message: str, theme: str = "light", height: int = 320) -> go.Fi
     return fig
 
 
+def _mode(points: int) -> str:
+    return "lines+markers" if points < FEW_POINTS else "lines"
+
+
+def _time_axis(fig: go.Figure, x_range: Sequence | None) -> go.Figure:
+    # The x-axis spans the selected range, whatever the data covers: with one bucket Plotly would otherwise zoom
+    # to a millisecond around it, and a sparse range would look like a full one.
+    if x_range is not None:
+        fig.update_xaxes(range=list(x_range), type="date")
+    return fig
+
+
 def _layout(fig: go.Figure, theme: str, height: int, title: str | None = None, **extra) -> go.Figure:
     fig.update_layout(template=template(theme), height=height, title=title, **extra)
     return fig
 
 
 def stacked_area(df: pd.DataFrame, series: Sequence[tuple[str, str]], theme: str, height: int = 340,
-                 y_title: str = "events") -> go.Figure:
-    """Stacked areas over df['time'], one per (column, label) in series, coloured by event type."""
+                 y_title: str = "events", x_range: Sequence | None = None,
+                 empty: str = "No events in this range") -> go.Figure:
+    """Stacked areas over df['time'], one per (column, label) in series, coloured by event type.
+
+    x_range ([start, end]) fixes the x-axis to the selected range; `empty` says why there is nothing to draw.
+    """
     if df.empty or not df[[c for c, _ in series]].to_numpy().any():
-        return empty_figure("No events in this range", theme, height)
+        return empty_figure(empty, theme, height)
     fig = _figure()
     for column, name in series:
-        fig.add_scatter(x=df["time"], y=df[column], name=label(name), stackgroup="one", mode="lines",
+        fig.add_scatter(x=df["time"], y=df[column], name=label(name), stackgroup="one", mode=_mode(len(df)),
                         line={"width": 0.5, "color": TYPE_COLORS.get(column)}, customdata=[column] * len(df))
     fig.update_yaxes(title=y_title, rangemode="tozero")
-    return _layout(fig, theme, height)
+    return _layout(_time_axis(fig, x_range), theme, height)
 
 
-def lines(df: pd.DataFrame, x: str, y: str, by: str, theme: str, height: int = 320, y_title: str = "") -> go.Figure:
-    """One line per value of df[by] (e.g. one per MTA node), so an outlier stands out."""
+def lines(df: pd.DataFrame, x: str, y: str, by: str, theme: str, height: int = 320, y_title: str = "",
+          x_range: Sequence | None = None, empty: str = "No events in this range") -> go.Figure:
+    """One line per value of df[by] (e.g. one per MTA node), so an outlier stands out.
+
+    x_range ([start, end]) fixes a time x-axis to the selected range; a line of fewer than FEW_POINTS points also
+    gets markers; `empty` says why there is nothing to draw.
+    """
     if df.empty:
-        return empty_figure("No events in this range", theme, height)
+        return empty_figure(empty, theme, height)
     fig = _figure()
     for key, part in df.groupby(by, sort=True):
         # customdata keeps the raw key: a click drills down by it (it is never drawn)
-        fig.add_scatter(x=part[x], y=part[y], name=label(key), mode="lines", customdata=[key] * len(part))
+        fig.add_scatter(x=part[x], y=part[y], name=label(key), mode=_mode(len(part)), customdata=[key] * len(part))
     fig.update_yaxes(title=y_title, rangemode="tozero")
-    return _layout(fig, theme, height)
+    return _layout(_time_axis(fig, x_range), theme, height)
 
 
 def bars_with_line(brackets: Sequence[str], counts: Sequence[float], trend: pd.DataFrame | None, theme: str,
@@ -130,7 +152,8 @@ def sparkline(df: pd.DataFrame, theme: str, height: int = 80, color: str = "#0d6
     """A bare trend line (queue size over the last hour)."""
     fig = _figure()
     if not df.empty:
-        fig.add_scatter(x=df["time"], y=df["value"], mode="lines", fill="tozeroy", line={"color": color, "width": 2})
+        fig.add_scatter(x=df["time"], y=df["value"], mode=_mode(len(df)), fill="tozeroy",
+                        line={"color": color, "width": 2})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, rangemode="tozero")
     return _layout(fig, theme, height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False)

@@ -26,17 +26,31 @@ def series_frame(points: list[dict]) -> pd.DataFrame:
     return frame
 
 
+def span(data: dict) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end] of the report's selected range, as the time-series figures' x-axis range.
+
+    Naive UTC, like the series Plotly draws: Plotly.js ignores zone offsets in date strings.
+    """
+    def naive(value: str) -> pd.Timestamp:
+        stamp = pd.Timestamp(value)
+        return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+    return naive(data["range"]["start"]), naive(data["range"]["end"])
+
+
 def throughput_figure(data: dict, direction: str, types, theme: str):
-    """Stacked area of one direction's event types."""
+    """Stacked area of one direction's event types over the selected range."""
     labels = TYPE_LABELS[direction]
-    return figures.stacked_area(series_frame(data["series"]), [(t, labels[t]) for t in types], theme)
+    return figures.stacked_area(series_frame(data["series"]), [(t, labels[t]) for t in types], theme,
+                                x_range=span(data), empty=f"No {direction} events in this range")
 
 
 def node_figure(data: dict, event_type: str, theme: str):
     """One line per node of one event type's count per bucket."""
     rows = [{"time": p["time"], "node": s["node"], "value": p[event_type]} for s in data["series"] for p in s["points"]]
     frame = series_frame(rows)
-    return figures.lines(frame, "time", "value", "node", theme, y_title=f"{event_type} per bucket")
+    return figures.lines(frame, "time", "value", "node", theme, y_title=f"{event_type} per bucket",
+                         x_range=span(data), empty=f"No {event_type} events in this range")
 
 
 def kpi_base(summary: dict, live: bool) -> dict:
@@ -55,7 +69,8 @@ def size_figures(data: dict, theme: str) -> tuple:
     trend["time"] = pd.to_datetime(trend["time"])
     bars = figures.bars_with_line([b["bracket"] for b in data["histogram"]],
                                   [b["events"] for b in data["histogram"]], None, theme, height=220)
-    line = figures.lines(trend, "time", "value", "series", theme, height=150, y_title="avg KB")
+    line = figures.lines(trend, "time", "value", "series", theme, height=150, y_title="avg KB", x_range=span(data),
+                         empty="No sized messages in this range")
     return bars, line.update_layout(showlegend=False, margin={"t": 8, "b": 24})
 
 

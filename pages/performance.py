@@ -58,7 +58,8 @@ def update_performance(search, _tick, theme):
                                   bar_name="delivered", height=300)
     rows = [{"time": p["time"], "series": s, "value": _seconds(p[k])} for p in data["trend"]
             for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
-    trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds")
+    trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
+                          x_range=panels.span(data), empty="No delivered events in this range")
     return (*gauges, bars, trend)
 
 

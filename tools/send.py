@@ -14,7 +14,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from tools.traffic import Generator
+from tools.traffic import Generator, arrivals
 
 
 class Poster:
@@ -47,13 +47,17 @@ def live(poster: Poster, rate: float, seconds: float, batch: int, seed: int) -> 
     """Post about `rate` events/s for `seconds` (forever when 0); return the number of events accepted."""
     gen, due, accepted, seq = Generator(seed), [], 0, 0
     started = time.time()
+    # a message has ~2.2 events on average; Poisson arrivals give each message its own start time
+    clock = arrivals(gen.rng, started * 1000, rate / 2.2)
+    arrival = next(clock)
     while seconds <= 0 or time.time() - started < seconds:
         now = int(time.time() * 1000)
-        for _ in range(max(1, round(rate / 2.2))):
-            msg = gen.outbound(now) if gen.rng.random() > gen.inbound_share else gen.inbound(now)
+        while arrival <= now:
+            msg = gen.outbound(arrival) if gen.rng.random() > gen.inbound_share else gen.inbound(arrival)
             for event in msg:
                 seq += 1
                 heapq.heappush(due, (event["timestamp"], seq, event))
+            arrival = next(clock)
         ready = []
         while due and due[0][0] <= now:
             ready.append(heapq.heappop(due)[2])

@@ -118,6 +118,20 @@ class Generator:
             yield self.inbound(ts) if self.rng.random() < self.inbound_share else self.outbound(ts)
 
 
+def arrivals(rng: random.Random, start_ms: float, per_second: float) -> Iterator[int]:
+    """Endless Poisson arrival times (epoch ms) after start_ms, `per_second` on average.
+
+    Exponential gaps give every message its own moment, as real traffic has, instead of bursts sharing one
+    timestamp; the mean rate stays `per_second`.
+    """
+    if per_second <= 0:
+        raise ValueError(f"per_second must be positive, got {per_second}")
+    t = float(start_ms)
+    while True:
+        t += rng.expovariate(per_second) * 1000.0
+        yield int(t)
+
+
 def dataset(seed: int, start_ms: int, end_ms: int, messages: int, *, duplicates: float = 0.0,
             shuffle: bool = False, now_ms: int | None = None) -> list[dict]:
     """A flat event list: events after now_ms are left out; some repeated (duplicates), optionally shuffled."""
