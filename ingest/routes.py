@@ -59,11 +59,11 @@ def _cached_limits(rate: str, scope: str) -> list[gate.Limit]:
     return gate.limits_for(rate, scope)
 
 
-def admit(limits: list[gate.Limit], rows: list[tuple] = (), rejected: list[dict] = ()):
+def admit(counted: list[gate.Limit], rows: list[tuple] = (), rejected: list[dict] = ()):
     """Run the gate for a request; None when admitted, else the response to send (429 or 503)."""
     try:
         result = current_app.extensions["ingest_gate"].admit(
-            limits, buffer.split(rows), tally.rejections(rejected))
+            counted, buffer.split(rows), tally.rejections(rejected))
     except redis.RedisError as exc:
         log.warning("ingest: Redis cannot take %d events: %s", len(rows), exc)
         return _unavailable(list(rejected))
