@@ -48,10 +48,12 @@ _ENDPOINTS = {
                          f"Number of groups shown: 1-100, default 10; with format=csv up to and by default "
                          f"{MAX_STATS_GROUPS}, i.e. every group (the CSV's row column says group, other or total)."),
                "format": _FORMAT}),
-    "performance": ("Delivery time of delivered events: avg, P50/P95/P99, brackets, trend, by domain",
+    "performance": ("Delivery time of delivered events: avg, P50/P95/P99, brackets, trend, by domain and provider",
                     "direction defaults to outbound. Honours node and zone, or domain or provider. Percentiles "
                     "are within 4 % (log bins); bracket edges are moved to the nearest bin boundary, reported "
-                    "as from_ms/to_ms. by_domain is null with node, zone or provider filters.",
+                    "as from_ms/to_ms. by_domain and by_provider (top `limit` by delivered, each with avg_ms, "
+                    "p95_ms, p99_ms) are null with node or zone filters, by_domain also with a provider filter "
+                    "and by_provider with a domain filter.",
                     {"limit": PARAMETERS["limit"]}),
     "sizes": ("Size brackets and average-size trend of received events",
               "Honours direction, node, zone (domain and provider are not available).", {}),
