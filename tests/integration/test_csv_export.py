@@ -174,3 +174,34 @@ def test_csv_export_needs_a_session(app, loaded):
     for url in ("/api/v1/email/events?format=csv", "/api/v1/email/stats?format=csv"):
         assert anonymous.get(url).status_code == 401
     assert anonymous.get("/api/v1/email/events", headers={"Accept": "text/csv"}).status_code == 401
+
+
+def _hrefs(client, path: str, search: str) -> list[str]:
+    """The CSV links the page's callbacks give for this URL, as the browser would receive them."""
+    from tests.integration.test_url_params import _call, _url_callbacks
+
+    found = []
+    for key, spec in _url_callbacks(client):
+        if "-csv.href" in key:
+            response = _call(client, key, spec, path, search).json["response"]
+            found += [props["href"] for id_, props in response.items() if id_.endswith("-csv")]
+    return found
+
+
+def test_page_links_download_what_the_page_shows(loaded):
+    client, start, end = loaded
+    fmt = "%Y-%m-%dT%H:%M"
+    low, high = (datetime.fromtimestamp(ms / 1000, UTC).strftime(fmt) for ms in (start, end))
+    search = f"?range=custom&from={low}&to={high}&type=delivered&node=mta-01"
+    events_link = [h for h in _hrefs(client, "/events", search) if "/events?" in h]
+    assert len(events_link) == 1
+    rows, _ = _rows(client.get(events_link[0]))
+    expected = _json_events(client, **{"from": low + ":00Z", "to": high + ":00Z", "type": "delivered",
+                                       "node": "mta-01"})
+    assert [r["event_id"] for r in rows] == [e["event_id"] for e in expected] and rows
+    stats_links = sorted(h for h in _hrefs(client, "/performance", "?range=24h") if "/stats?" in h)
+    assert len(stats_links) == 2 and all("direction=outbound" in h and "range=24h" in h for h in stats_links)
+    for link, by in zip(stats_links, ("domain", "provider"), strict=True):
+        response = client.get(link)
+        assert response.mimetype == "text/csv" and f"by={by}" in link
+        assert {r["row"] for r in _rows(response)[0]} == {"group", "total"}
