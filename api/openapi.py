@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from api import bp
-from api.routes import PARAMS
+from api.csv_export import FORMATS
+from api.routes import MAX_EXPORT_ROWS, MAX_STATS_GROUPS, PARAMS
 from store.breakdown import DIMS, SORTS, STATS_DIMS
 from store.filters import DIRECTIONS, EVENT_TYPES, RANGES
 
@@ -28,6 +29,9 @@ PARAMETERS = {
     "provider": (_TEXT, "Only this mailbox provider group (gmail, outlook, yahoo, ..., other)."),
     "limit": ({"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "Number of groups shown."),
 }
+_FORMAT = ({"type": "string", "enum": list(FORMATS), "default": "json"},
+           "csv: a streamed text/csv attachment (also chosen by Accept: text/csv when format is absent); text cells "
+           "starting with = + - @ tab or CR get a leading ' against formula injection; null is an empty cell.")
 _ENDPOINTS = {
     "throughput": ("Events per bucket and type, zero-filled over the range",
                    "Honours direction, node, zone, or (instead of node/zone) domain or provider. by=node gives "
@@ -40,11 +44,16 @@ _ENDPOINTS = {
               {"by": ({"type": "string", "enum": list(STATS_DIMS + DIMS), "default": "domain"}, "Grouping."),
                "sort": ({"type": "string", "enum": list(SORTS), "default": "total"},
                         "Sort field, descending (key ascending)."),
-               "limit": PARAMETERS["limit"]}),
-    "performance": ("Delivery time of delivered events: avg, P50/P95/P99, brackets, trend, by domain",
+               "limit": ({"type": "integer", "minimum": 1, "maximum": MAX_STATS_GROUPS},
+                         f"Number of groups shown: 1-100, default 10; with format=csv up to and by default "
+                         f"{MAX_STATS_GROUPS}, i.e. every group (the CSV's row column says group, other or total)."),
+               "format": _FORMAT}),
+    "performance": ("Delivery time of delivered events: avg, P50/P95/P99, brackets, trend, by domain and provider",
                     "direction defaults to outbound. Honours node and zone, or domain or provider. Percentiles "
                     "are within 4 % (log bins); bracket edges are moved to the nearest bin boundary, reported "
-                    "as from_ms/to_ms. by_domain is null with node, zone or provider filters.",
+                    "as from_ms/to_ms. by_domain and by_provider (top `limit` by delivered, each with avg_ms, "
+                    "p95_ms, p99_ms) are null with node or zone filters, by_domain also with a provider filter "
+                    "and by_provider with a domain filter.",
                     {"limit": PARAMETERS["limit"]}),
     "sizes": ("Size brackets and average-size trend of received events",
               "Honours direction, node, zone (domain and provider are not available).", {}),
@@ -60,11 +69,16 @@ _ENDPOINTS = {
                 "queue_id": ({**_TEXT, "maxLength": 64}, "Only this queue id."),
                 "q": ({**_TEXT, "maxLength": 200}, "Substring search over addresses and Message-ID."),
                 "cursor": ({"type": "string", "maxLength": 600}, "next_cursor of the previous page."),
-                "limit": ({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Page size.")}),
+                "limit": ({"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                          "Page size (not with format=csv)."),
+                "format": (_FORMAT[0], _FORMAT[1] + f" The CSV holds every event of the range newest first, at "
+                           f"most {MAX_EXPORT_ROWS}; a trailing '# truncated' line marks a capped export.")}),
 }
 _ERROR = {"description": "Invalid, unsupported or repeated parameter",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+_OK_CSV = {"description": "OK (JSON, or CSV with format=csv / Accept: text/csv)",
+           "content": {**_OK["content"], "text/csv": {"schema": {"type": "string"}}}}
 
 
 def _param(name: str, schema: dict, description: str, where: str = "query") -> dict:
@@ -78,7 +92,8 @@ def document() -> dict:
         params = [_param(n, *own.get(n, PARAMETERS.get(n, ({}, "")))) for n in sorted(PARAMS[endpoint])]
         paths[f"/api/v1/email/{endpoint}"] = {"get": {
             "summary": summary, "description": description, "operationId": endpoint.replace("-", "_"),
-            "parameters": params, "responses": {"200": _OK, "400": _ERROR, "503": _ERROR}}}
+            "parameters": params,
+            "responses": {"200": _OK_CSV if "format" in own else _OK, "400": _ERROR, "503": _ERROR}}}
     paths["/api/v1/email/messages/{queue_id}"] = {"get": {
         "summary": "Every event of one message (queue id) in time order", "operationId": "message_timeline",
         "parameters": [_param("queue_id", {**_TEXT, "maxLength": 64}, "ZoneMTA queue id", "path")],

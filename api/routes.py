@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 
 from flask import jsonify, request
 
-from api import bp
+from api import bp, csv_export
 from api.errors import error_response
 from store import bounces, breakdown, db, event_log, performance, traffic
 from store.filters import EVENT_TYPES, FilterError, Filters, text_value
@@ -17,13 +17,20 @@ TIME = frozenset({"range", "from", "to"})
 FILTERS = TIME | {"direction", "node", "zone", "domain", "provider"}
 PARAMS = {
     "throughput": FILTERS | {"by"},
-    "stats": FILTERS | {"by", "sort", "limit"},
+    "stats": FILTERS | {"by", "sort", "limit", "format"},
     "performance": FILTERS | {"limit"},
     "sizes": TIME | {"direction", "node", "zone"},
     "bounce-analysis": TIME | {"direction", "limit"},
     "summary": FILTERS,
-    "events": FILTERS | {"type", "queue_id", "q", "cursor", "limit"},
+    "events": FILTERS | {"type", "queue_id", "q", "cursor", "limit", "format"},
 }
+EXPORT_PAGE = 5000  # events per keyset page of a CSV export: one short query each, never one giant one
+MAX_EXPORT_ROWS = 1_000_000
+MAX_STATS_GROUPS = 100_000
+EVENT_COLUMNS = ("event_id", "timestamp", "event_type", "direction", "mta_node", "queue_id", "seq", "message_id",
+                 "zone", "from_address", "from_domain", "to_address", "to_domain", "local_ip", "remote_ip", "mx_host",
+                 "smtp_code", "smtp_response", "enhanced_status", "bounce_category", "reason_class", "provider",
+                 "message_size", "delivery_time_ms", "attempt", "tls", "spam_score")
 
 
 def query_args(endpoint: str) -> dict[str, str]:
@@ -73,11 +80,19 @@ def throughput():
 
 @bp.get("/stats")
 def stats():
-    """Per-group counts, rates, bytes and delivery times, top N plus "other"."""
+    """Per-group counts, rates, bytes and delivery times, top N plus "other"; as CSV every group by default."""
     args = query_args("stats")
     by = choice(args, "by", breakdown.STATS_DIMS + breakdown.DIMS, "domain")
     sort = choice(args, "sort", breakdown.SORTS, "total")
-    return _run(breakdown.breakdown, Filters.from_query(args), by, sort, integer(args, "limit", 10, 1, 100))
+    f = Filters.from_query(args)
+    if not csv_export.wants_csv(args):
+        return _run(breakdown.breakdown, f, by, sort, integer(args, "limit", 10, 1, 100))
+    with db.engine().connect() as conn:  # small (one row per group): computed before the status line is sent
+        body = breakdown.breakdown(conn, f, by, sort, integer(args, "limit", MAX_STATS_GROUPS, 1, MAX_STATS_GROUPS))
+    rows = [{"row": "group", **g} for g in body["groups"]]
+    rows += [{"row": name, **body[name]} for name in ("other", "total") if body[name] is not None]
+    return csv_export.response(csv_export.filename(f"stats-by-{by}", f.start, f.end), ("row", *body["total"]),
+                               [rows], MAX_STATS_GROUPS + 2)
 
 
 @bp.get("/performance")
@@ -108,13 +123,30 @@ def summary():
 
 @bp.get("/events")
 def events():
-    """Raw events newest first, keyset-paginated with an opaque cursor."""
+    """Raw events newest first, keyset-paginated with an opaque cursor; or all of them streamed as CSV."""
     args = query_args("events")
     f = Filters.from_query(args, snap=False)
-    return _run(event_log.event_page, f, event_type=choice(args, "type", EVENT_TYPES, None),
-                queue_id=text_value("queue_id", args["queue_id"], 64) if "queue_id" in args else None,
-                q=text_value("q", args["q"], 200) if "q" in args else None, cursor=args.get("cursor"),
-                limit=integer(args, "limit", 50, 1, 500))
+    search = {"event_type": choice(args, "type", EVENT_TYPES, None),
+              "queue_id": text_value("queue_id", args["queue_id"], 64) if "queue_id" in args else None,
+              "q": text_value("q", args["q"], 200) if "q" in args else None}
+    if not csv_export.wants_csv(args):
+        return _run(event_log.event_page, f, **search, cursor=args.get("cursor"),
+                    limit=integer(args, "limit", 50, 1, 500))
+    if "limit" in args:
+        raise FilterError(f"limit does not apply to format=csv (it streams every event, at most {MAX_EXPORT_ROWS})")
+    with db.engine().connect() as conn:  # the first page here, so a bad parameter is still a 400 JSON error
+        first = event_log.event_page(conn, f, **search, cursor=args.get("cursor"), limit=EXPORT_PAGE)
+    return csv_export.response(csv_export.filename("events", f.start, f.end), EVENT_COLUMNS,
+                               _event_pages(f, search, first), MAX_EXPORT_ROWS)
+
+
+def _event_pages(f: Filters, search: dict, page: dict):
+    """The events of each keyset page, fetched as the client reads (a connection per page, none held between)."""
+    yield page["events"]
+    while page["next_cursor"]:
+        with db.engine().connect() as conn:
+            page = event_log.event_page(conn, f, **search, cursor=page["next_cursor"], limit=EXPORT_PAGE)
+        yield page["events"]
 
 
 @bp.get("/messages/<queue_id>")

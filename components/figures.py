@@ -126,6 +126,18 @@ def hbar(names: Sequence[str], values: Sequence[float], theme: str, height: int 
     return _layout(fig, theme, height, hovermode="closest", margin={"l": 160, "r": 16, "t": 16, "b": 40})
 
 
+def grouped_hbar(names: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], theme: str,
+                 height: int = 320, x_title: str = "") -> go.Figure:
+    """Horizontal bars, one group per name (first on top) and one bar per series (e.g. avg, P95, P99)."""
+    if not names or not any(v for _, values in series for v in values):
+        return empty_figure("Nothing to show in this range", theme, height)
+    fig = _figure(*[go.Bar(x=list(values)[::-1], y=labels(names)[::-1], name=label(name), orientation="h")
+                    for name, values in series])
+    fig.update_xaxes(title=x_title, rangemode="tozero")
+    return _layout(fig, theme, height, barmode="group", hovermode="closest",
+                   margin={"l": 110, "r": 16, "t": 16, "b": 40}, legend={"orientation": "h", "y": -0.2})
+
+
 def pie(names: Sequence[str], values: Sequence[float], theme: str, height: int = 320) -> go.Figure:
     """A donut of shares."""
     if not sum(values):

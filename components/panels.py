@@ -13,7 +13,7 @@ from dash import html
 
 from components import figures
 from components.theme import TYPE_LABELS
-from components.urlstate import view_state
+from components.urlstate import filter_args, view_state
 
 OUTBOUND_AREA = ("delivered", "deferred", "bounced", "rejected")
 
@@ -113,3 +113,15 @@ def bucket_of(click: dict, bucket_seconds: int) -> tuple[str, str, str | None]:
         else pd.Timestamp(point["x"])
     end = start + pd.Timedelta(seconds=bucket_seconds)
     return (start.strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime("%Y-%m-%dT%H:%M:%SZ"), point.get("customdata"))
+
+
+def csv_href(search: str | None, endpoint: str, **params: str) -> str:
+    """The query API's CSV export of what a page shows: its range and filters plus format=csv (the page's session
+    cookie authorises the download)."""
+    query = filter_args(view_state(search)) | {k: v for k, v in params.items() if v} | {"format": "csv"}
+    return f"/api/v1/email/{endpoint}?" + urlencode(query)
+
+
+def download_link(id_: str) -> html.A:
+    """A "Download CSV" link whose href a callback fills in (the server names the file)."""
+    return html.A("Download CSV", id=id_, href="", download="", className="small ms-3")

@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import eventlist, kpi
+from components import eventlist, kpi, panels
 from components.urlstate import filter_args, view_state
 from pages import _data
 from store import event_log
@@ -26,7 +26,8 @@ def layout(**query) -> html.Div:
                                        debounce=True), dbc.Button("Search", id="events-search", color="primary")],
                             size="sm", style={"maxWidth": "28rem"})
     return html.Div([
-        html.Div([html.H4("Events", className="me-3 mb-0"), *chips], className="d-flex align-items-center mb-2"),
+        html.Div([html.H4("Events", className="me-3 mb-0"), *chips, panels.download_link("events-csv")],
+                 className="d-flex align-items-center mb-2"),
         search,
         kpi.card("Newest first", dcc.Loading(html.Div(id="events-table"), type="dot", delay_show=300),
                  html.Div(id="events-pager")),
@@ -37,28 +38,29 @@ def _query(search: str | None) -> dict:
     return dict(parse_qsl((search or "").lstrip("?")))
 
 
-@callback(Output("events-table", "children"), Output("events-pager", "children"), Input("url", "search"),
-          State("url", "pathname"))
+@callback(Output("events-table", "children"), Output("events-pager", "children"), Output("events-csv", "href"),
+          Input("url", "search"), State("url", "pathname"))
 def update_events(search, path):
-    """One page of events for the URL's filters."""
+    """One page of events for the URL's filters, and the CSV export of all of them."""
     if path != "/events":
-        return no_update, no_update
+        return no_update, no_update, no_update
     query = _query(search)
     try:
         f = Filters.from_query(filter_args(view_state(search)) | {k: query[k] for k in ("direction", "node", "domain")
                                                                     if query.get(k)}, snap=False)
     except FilterError as exc:
-        return html.Div(f"Invalid filters: {exc}", className="text-danger"), ""
+        return html.Div(f"Invalid filters: {exc}", className="text-danger"), "", ""
+    csv = panels.csv_href(search, "events", **{k: query.get(k, "") for k in KEYS})
     page = _data.load(event_log.event_page, f, event_type=query.get("type"), queue_id=query.get("queue_id"),
                       q=query.get("q"), cursor=query.get("cursor"), limit=PAGE_SIZE)
     if page is None:
-        return no_update, no_update
+        return no_update, no_update, csv
     older = {k: v for k, v in query.items() if k != "cursor"} | {"cursor": page["next_cursor"]}
     newest = {k: v for k, v in query.items() if k != "cursor"}
     pager = html.Div([dcc.Link("⟲ newest", href="/events?" + urlencode(newest), className="me-3"),
                       dcc.Link("older →", href="/events?" + urlencode(older), id="events-older")
                       if page["next_cursor"] else html.Span("end of list", className="text-muted")])
-    return eventlist.event_table(page["events"]), pager
+    return eventlist.event_table(page["events"]), pager, csv
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("events-search", "n_clicks"),

@@ -14,6 +14,10 @@ dash.register_page(__name__, path="/performance", name="Performance", order=3, t
 COLUMNS = [("key", "Domain", "text"), ("total", "Events", "numeric"), ("delivered", "Delivered", "numeric"),
            ("avg_s", "Avg s", "numeric"), ("p95_s", "P95 s", "numeric"), ("delivery_pct", "Delivery %", "numeric"),
            ("bounce_pct", "Bounce %", "numeric")]
+PROVIDER_COLUMNS = [("provider", "Provider", "text"), ("delivered", "Delivered", "numeric"),
+                    ("avg_s", "Avg s", "numeric"), ("p95_s", "P95 s", "numeric"), ("p99_s", "P99 s", "numeric")]
+TABLE_STYLE = {"style_as_list_view": True, "style_header": {"fontWeight": "600"}, "style_table": {"overflowX": "auto"},
+               "style_cell": {"fontFamily": "inherit", "padding": "4px 8px", "backgroundColor": "transparent"}}
 
 
 def _graph(id_: str, height: int = 230) -> dcc.Graph:
@@ -24,9 +28,12 @@ def layout(**_query) -> html.Div:
     """Skeleton."""
     table = dash_table.DataTable(
         id="perf-domains", columns=[{"id": c, "name": n, "type": t} for c, n, t in COLUMNS], data=[],
-        sort_action="native", filter_action="native", page_size=15, style_as_list_view=True,
-        style_cell={"fontFamily": "inherit", "padding": "4px 8px", "backgroundColor": "transparent"},
-        style_header={"fontWeight": "600"}, style_table={"overflowX": "auto"})
+        sort_action="native", filter_action="native", page_size=15, **TABLE_STYLE)
+    providers = html.Div([_graph("perf-providers", 300), dash_table.DataTable(
+        id="perf-provider-table", columns=[{"id": c, "name": n, "type": t} for c, n, t in PROVIDER_COLUMNS], data=[],
+        sort_action="native", **TABLE_STYLE)])
+    domain_note = html.Div([html.Small("click a row to list its events", className="text-muted"),
+                            panels.download_link("perf-domains-csv")])
     return html.Div([
         dbc.Row([dbc.Col(kpi.card(title, _graph(f"perf-gauge-{k}")), md=4)
                  for k, title in (("avg", "Average delivery time"), ("p95", "P95"), ("p99", "P99"))],
@@ -34,7 +41,9 @@ def layout(**_query) -> html.Div:
         dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
                  dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300)), lg=7)],
                 className="g-3 mb-3"),
-        kpi.card("By destination domain", table, html.Small("click a row to list its events", className="text-muted")),
+        dbc.Row([dbc.Col(kpi.card("By destination domain", table, domain_note), lg=7),
+                 dbc.Col(kpi.card("Delivery time by provider", providers, panels.download_link("perf-providers-csv")),
+                         lg=5)], className="g-3 mb-3"),
     ])
 
 
@@ -43,14 +52,15 @@ def _seconds(ms):
 
 
 @callback(Output("perf-gauge-avg", "figure"), Output("perf-gauge-p95", "figure"), Output("perf-gauge-p99", "figure"),
-          Output("perf-histogram", "figure"), Output("perf-trend", "figure"), Input("url", "search"),
-          Input("shell-interval", "n_intervals"), Input("shell-theme", "data"))
+          Output("perf-histogram", "figure"), Output("perf-trend", "figure"), Output("perf-providers", "figure"),
+          Output("perf-provider-table", "data"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Input("shell-theme", "data"))
 def update_performance(search, _tick, theme):
-    """Gauges, histogram and trend of outbound delivery times."""
+    """Gauges, histogram, trend and per-provider figures of outbound delivery times."""
     theme = _data.theme_of(theme)
     data = _data.load(performance.performance, _data.filters(search, direction="outbound"))
     if data is None:
-        return (no_update,) * 5
+        return (no_update,) * 7
     _data.clear_error()
     gauges = [figures.gauge(_seconds(data[k]), "", theme) for k in ("avg_ms", "p95", "p99")]
     brackets = data["histogram"]
@@ -60,7 +70,25 @@ def update_performance(search, _tick, theme):
             for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
     trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
                           x_range=panels.span(data), empty="No delivered events in this range")
-    return (*gauges, bars, trend)
+    return (*gauges, bars, trend, *_providers(data["by_provider"] or [], theme))
+
+
+def _providers(rows: list[dict], theme: str) -> tuple:
+    """The per-provider avg/P95/P99 bars and table rows."""
+    names = [r["provider"] or "(none)" for r in rows]
+    series = [(name, [_seconds(r[k]) for r in rows]) for name, k in (("average", "avg_ms"), ("P95", "p95_ms"),
+                                                                      ("P99", "p99_ms"))]
+    table = [{"provider": name, "delivered": r["delivered"], "avg_s": _seconds(r["avg_ms"]),
+              "p95_s": _seconds(r["p95_ms"]), "p99_s": _seconds(r["p99_ms"])}
+             for name, r in zip(names, rows, strict=True)]
+    return figures.grouped_hbar(names, series, theme, 300, "seconds"), table
+
+
+@callback(Output("perf-domains-csv", "href"), Output("perf-providers-csv", "href"), Input("url", "search"))
+def csv_links(search):
+    """The CSV exports of both tables for the page's range."""
+    return (panels.csv_href(search, "stats", by="domain", direction="outbound", sort="total"),
+            panels.csv_href(search, "stats", by="provider", direction="outbound", sort="delivered"))
 
 
 @callback(Output("perf-domains", "data"), Input("url", "search"), Input("shell-interval", "n_intervals"))

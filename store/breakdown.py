@@ -47,7 +47,8 @@ class Group:
         return {"key": self.key, "total": sum(self.counts.values()), **self.counts,
                 "received_bytes": self.bytes["received"], "delivered_bytes": self.bytes["delivered"],
                 **rates(self.counts), "avg_delivery_ms": round(self.dt_sum / self.dt_n, 1) if self.dt_n else None,
-                "p95_delivery_ms": None if self.hist is None else histogram.percentile(self.hist, 95)}
+                "p95_delivery_ms": None if self.hist is None else histogram.percentile(self.hist, 95),
+                "p99_delivery_ms": None if self.hist is None else histogram.percentile(self.hist, 99)}
 
 
 def groups(rows) -> dict[str, Group]:

@@ -1,5 +1,6 @@
 """Delivery performance of delivered events: average and P50/P95/P99 over the range, time brackets, a per-bucket
-trend and the slowest-to-fastest destination domains; plus message sizes. Rollups only.
+trend and the busiest destination domains and mailbox providers with their own avg/P95/P99; plus message sizes.
+Rollups only.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ def _avg(total: int, n: int) -> float | None:
     return round(total / n, 1) if n else None
 
 
-def _by_domain(conn: Connection, f: Filters, limit: int) -> list[dict] | None:
-    """Top destination domains by delivered count with avg and P95; None when node/zone/provider filters apply."""
-    if f.mta_node is not None or f.zone is not None or f.provider is not None:
+def _by_key(conn: Connection, f: Filters, dim: str, limit: int) -> list[dict] | None:
+    """Top destination domains or providers by delivered count with avg, P95 and P99 (exact sums of the per-key
+    rollups' histograms); None when a filter those rollups have no key for applies (node, zone, the other key)."""
+    other = f.provider if dim == "domain" else f.to_domain
+    if f.mta_node is not None or f.zone is not None or other is not None:
         return None
-    table = breakdown.breakdown(conn, f, "domain", sort="delivered", limit=limit, totals=False)
-    return [{"domain": g["key"], "delivered": g["delivered"], "avg_ms": g["avg_delivery_ms"],
-             "p95_ms": g["p95_delivery_ms"]} for g in table["groups"] if g["delivered"]]
+    table = breakdown.breakdown(conn, f, dim, sort="delivered", limit=limit, totals=False)
+    return [{dim: g["key"], "delivered": g["delivered"], "avg_ms": g["avg_delivery_ms"],
+             "p95_ms": g["p95_delivery_ms"], "p99_ms": g["p99_delivery_ms"]} for g in table["groups"] if g["delivered"]]
 
 
 def performance(conn: Connection, f: Filters, limit: int = 10) -> dict:
@@ -42,11 +45,13 @@ def performance(conn: Connection, f: Filters, limit: int = 10) -> dict:
         count, time_sum = sums.get(bucket, (0, 0))
         trend.append({"time": iso(bucket), "delivered": count, "avg_ms": _avg(time_sum, count),
                       "p95_ms": histogram.percentile(hists.get(bucket), 95)})
-    by_domain = _by_domain(conn, f, limit)
+    by_domain, by_provider = _by_key(conn, f, "domain", limit), _by_key(conn, f, "provider", limit)
     return {"range": f.describe(), "delivered": n, "avg_ms": _avg(total, n), **histogram.percentiles(overall),
             "histogram": histogram.brackets(overall), "trend": trend, "by_domain": by_domain,
             "by_domain_note": None if by_domain is not None else
-            "per-domain figures come from rollups without node, zone or provider keys; drop those filters"}
+            "per-domain figures come from rollups without node, zone or provider keys; drop those filters",
+            "by_provider": by_provider, "by_provider_note": None if by_provider is not None else
+            "per-provider figures come from rollups without node, zone or domain keys; drop those filters"}
 
 
 def sizes(conn: Connection, f: Filters) -> dict:

@@ -153,3 +153,27 @@ def test_mf007_html_in_a_domain_is_shown_as_text(page, live_url, worker_process)
     page.wait_for_selector(".table-events tbody tr", timeout=15_000)
     assert "<script>alert(1)</script>@victim.example" in page.locator(".table-events").text_content()
     assert dialogs == []
+
+
+def test_mf008_provider_delivery_times_and_csv_downloads(page, live_url):
+    page.goto(live_url + "/performance?range=7d")
+    _wait_chart(page, "perf-providers")
+    page.wait_for_selector("#perf-provider-table td[data-dash-column='p99_s']", timeout=15_000)
+    names = page.locator("#perf-provider-table td[data-dash-column='provider']").all_text_contents()
+    assert len(names) >= 2 and "gmail" in names
+    page.wait_for_function("() => document.querySelector('#perf-providers-csv')?.href?.includes('by=provider')")
+    with page.expect_download() as download_info:
+        page.locator("#perf-providers-csv").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("mailflow-stats-by-provider-")
+    with open(download.path(), encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    assert lines[0].startswith("row,key,total,") and lines[-1].startswith("total,")
+    assert {line.split(",")[1] for line in lines[1:-1]} >= set(names) - {"(none)"}
+    screenshot(page, "performance-providers")
+    page.goto(live_url + "/events?range=7d&type=bounced")
+    page.wait_for_function("() => document.querySelector('#events-csv')?.href?.includes('format=csv')")
+    with page.expect_download() as download_info:
+        page.locator("#events-csv").click()
+    assert download_info.value.suggested_filename.startswith("mailflow-events-")
+    assert page.errors == []

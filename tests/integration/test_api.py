@@ -172,6 +172,7 @@ def check_group(row: dict, part: pd.DataFrame, with_p95: bool) -> None:
         assert row["avg_delivery_ms"] == pytest.approx(times.mean(), abs=0.051)
         if with_p95:
             assert_close(row["p95_delivery_ms"], times, 95)
+            assert_close(row["p99_delivery_ms"], times, 99)
     else:
         assert row["avg_delivery_ms"] is None
 
@@ -230,13 +231,19 @@ def test_performance_percentiles_brackets_trend_and_domains(loaded, params):
         assert point["delivered"] == len(part)
         if len(part) >= 20:
             assert_close(point["p95_ms"], part, 95)
-    if "zone" in params:
-        assert body["by_domain"] is None
-    else:
-        for row in body["by_domain"]:
-            part = frame[frame.peer == (row["domain"] or "")].delivery_time_ms.dropna()
+    for dim, column in (("domain", "peer"), ("provider", "provider")):
+        rows = body[f"by_{dim}"]
+        if "zone" in params or dim == "provider" and "domain" in params:
+            assert rows is None and body[f"by_{dim}_note"]
+            continue
+        assert rows and len(rows) == min(10, frame[column].nunique())
+        assert [r["delivered"] for r in rows] == sorted((r["delivered"] for r in rows), reverse=True)
+        for row in rows:
+            part = frame[frame[column] == (row[dim] or "")].delivery_time_ms.dropna()
             assert row["delivered"] == len(part)
+            assert row["avg_ms"] == pytest.approx(part.mean(), abs=0.051)
             assert_close(row["p95_ms"], part, 95)
+            assert_close(row["p99_ms"], part, 99)
 
 
 @pytest.mark.parametrize("params", [{"range": "30d"}, {"range": "24h", "direction": "inbound"}])
@@ -388,4 +395,7 @@ def test_no_parameter_value_from_the_openapi_document_causes_a_500(loaded):
                     url, query = path, {param["name"]: value}
                 response = client.get(url, query_string=query)
                 assert response.status_code in (200, 400, 404), (url, query, response.status_code)
+                if query == {"format": "csv"} and response.status_code == 200:  # the one non-JSON answer
+                    assert response.mimetype == "text/csv" and response.get_data()
+                    continue
                 assert response.is_json and (response.status_code == 200) == ("error" not in response.json)

@@ -29,6 +29,7 @@ def test_lines_legend_names_are_escaped_and_clicks_keep_the_raw_key():
 def test_bars_pie_and_node_figures_escape_their_labels():
     _no_markup(figures.hbar([LINK, "<b>bold</b>"], [3, 1], "light", text=[LINK, "1"]))
     _no_markup(figures.pie([LINK], [1], "dark"))
+    _no_markup(figures.grouped_hbar([LINK, "gmail"], [("<b>avg</b>", [1.0, 2.0]), ("P99", [None, 3.0])], "light"))
     _no_markup(figures.bars_with_line([LINK], [4], None, "light", bar_name="<b>n</b>"))
     _no_markup(panels.bars_of([{"key": LINK, "failures": 2}], "light"))
     _no_markup(queueview.node_bars([{"node": LINK, "stale": True, "total": 5}], "light"))
