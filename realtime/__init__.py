@@ -14,6 +14,7 @@ closed with the reason "session ended".
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import threading
@@ -89,10 +90,8 @@ def email_flow(ws) -> None:
 
 
 def _give_back(conn, client: Client) -> None:
-    try:
+    with contextlib.suppress(redis.RedisError):  # the seat lapses by itself within seats.LEASE_SECONDS
         seats.give_back(conn, client.owner, client.seat)
-    except redis.RedisError:
-        pass  # the seat lapses by itself within seats.LEASE_SECONDS
 
 
 def _watch(app: Flask, hub: Hub) -> None:

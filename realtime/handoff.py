@@ -9,6 +9,7 @@ only for plain-TCP sockets; a TLS socket terminated by gunicorn itself stays wit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -43,8 +44,6 @@ def release(ws, client) -> bool:
 
 def refuse(ws, code: int, reason: str) -> None:
     """Close a freshly accepted socket with a code and a reason the browser can show."""
-    try:
+    with contextlib.suppress(OSError):  # the client may be gone already
         ws.sock.sendall(ws.ws.send(CloseConnection(code=code, reason=reason)))
-    except OSError:
-        pass
     ws.connected = False  # the server closes the connection when the handler returns

@@ -10,6 +10,7 @@ it, rather than letting its backlog grow without bound.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import selectors
@@ -96,10 +97,8 @@ class Hub:
 
     def _post(self, command: tuple) -> None:
         self._commands.append(command)
-        try:
+        with contextlib.suppress(BlockingIOError):  # a full wake-up pipe: the loop has wake-ups pending already
             self._wake_w.send(b"\0")
-        except BlockingIOError:  # the loop has wake-ups pending already
-            pass
 
     def _relay(self) -> None:
         backoff = 1.0
@@ -134,11 +133,9 @@ class Hub:
                 log.exception("realtime loop error")
 
     def _run_commands(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError):
             while self._wake_r.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
+                continue
         deltas = []
         while self._commands:
             command = self._commands.popleft()
@@ -220,13 +217,11 @@ class Hub:
             self._send(client, json.dumps({"type": "ping", "server_time": _now_ms()}))
 
     def _close(self, client: Client, code: int, reason: str) -> None:
-        try:
+        with contextlib.suppress(OSError, LocalProtocolError):  # a best effort: the socket goes either way
             client.out += client.ws.send(CloseConnection(code=code, reason=reason))
             client.sock.setblocking(True)
-            client.sock.settimeout(0.5)  # a best effort: the close frame must not stall the loop for long
+            client.sock.settimeout(0.5)  # the close frame must not stall the loop for long
             client.sock.sendall(bytes(client.out))
-        except (OSError, LocalProtocolError):
-            pass
         self._drop(client, reason)
 
     def _drop(self, client: Client, why: str) -> None:
