@@ -22,6 +22,7 @@ from tests.integration.conftest import USERS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SOCKETS = 120
+PROBE = ["outbound", "delivered", "mta-isolation-probe", 1]
 
 
 @pytest.fixture
@@ -89,12 +90,11 @@ def test_ingest_answers_while_many_sockets_are_open(web):
             reader.join(60)
     # every socket is still served: a published delta reaches each of them
     redis_lib.Redis.from_url(REDIS_URL).publish("email-flow", json.dumps(
-        {"type": "delta", "committed_at": 1, "n": 1, "counts": [["outbound", "delivered", "x", 1]], "seconds": []}))
-    for ws in sockets:
+        {"type": "delta", "committed_at": 1, "n": 1, "counts": [PROBE], "seconds": []}))
+    for ws in sockets:  # (pub/sub is server-wide: deltas of another Mailflow on this Redis are skipped)
         message = json.loads(ws.recv())
-        while message["type"] == "ping":
+        while PROBE not in message.get("counts", []):
             message = json.loads(ws.recv())
-        assert message["type"] == "delta" and message["n"] == 1
     for ws in sockets:
         ws.close()
 
