@@ -101,7 +101,7 @@
     };
     socket.onclose = function (event) {
       // 1008 carries the server's reason: a session that ended (back to the login page) or a full socket cap
-      if (event.code === 1008 && /session ended/.test(event.reason || "")) { location.reload(); return; }
+      if (event.code === 1008 && /session ended/.test(event.reason || "")) { leave(); return; }
       var refused = event.code === 1008 && event.reason;
       var delay = refused ? 60000 : Math.min(30000, 1000 * Math.pow(2, state.retry++));
       setStatus(refused ? "live feed refused" : "reconnecting", refused ? "danger" : "warning");
@@ -139,16 +139,19 @@
     }
   });
 
+  function leave() {
+    if (state.leaving) { return; }
+    state.leaving = true;
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
   // A session that ends while the page is open (logout elsewhere, expiry, disabled user) makes Dash's updates fail
   // with 401; without this the charts would freeze silently. Go to the login page and come back here after it.
   var originalFetch = window.fetch;
   window.fetch = function (input, init) {
     return originalFetch(input, init).then(function (response) {
       var url = typeof input === "string" ? input : (input && input.url) || "";
-      if (response.status === 401 && url.indexOf("/_dash-") !== -1 && !state.leaving) {
-        state.leaving = true;
-        location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
-      }
+      if (response.status === 401 && url.indexOf("/_dash-") !== -1) { leave(); }
       return response;
     });
   };

@@ -13,9 +13,6 @@ from store import db, sessions
 from webauth import identity
 
 
-@callback(Output("admin-sessions-table", "data"), Output("admin-sessions-table", "active_cell"),
-          Output("admin-sessions-result", "children"), Input("admin-sessions-table", "active_cell"),
-          Input("admin-sessions-endall", "n_clicks"))
 def manage_sessions(cell, end_all):
     """End the clicked session, or all but the caller's own, then list the active ones."""
     who = getattr(g, "identity", None)
@@ -32,3 +29,11 @@ def manage_sessions(cell, end_all):
     if message:
         identity.forget()
     return admin.session_rows(rows, who.session_id), None, admin.result(message)
+
+
+def register() -> None:
+    """Register the callback with the Dash app being built: pages/admin.py calls this, and Dash executes that page
+    module once per app, where a plain import of this module would register it for the first app only."""
+    callback(Output("admin-sessions-table", "data"), Output("admin-sessions-table", "active_cell"),
+             Output("admin-sessions-result", "children"), Input("admin-sessions-table", "active_cell"),
+             Input("admin-sessions-endall", "n_clicks"))(manage_sessions)

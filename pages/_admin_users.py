@@ -39,10 +39,6 @@ def _change(conn, who, action: str, pick: str | None) -> tuple[str, str | None]:
     return f"User {pick!r} is now {role}; their sessions ended.", None
 
 
-@callback(Output("admin-users-list", "children"), Output("admin-users-pick", "options"),
-          Output("admin-users-result", "children"),
-          *[Input(f"admin-users-{a}", "n_clicks") for a in ("create", "reset", "toggle", "promote")],
-          State("admin-users-name", "value"), State("admin-users-role", "value"), State("admin-users-pick", "value"))
 def manage_users(_create_clicks, _reset, _toggle, _promote, name, role, pick):
     """Apply one user action, then list the users."""
     who = getattr(g, "identity", None)
@@ -63,3 +59,13 @@ def manage_users(_create_clicks, _reset, _toggle, _promote, name, role, pick):
         rows = accounts.users(conn)
     return (admin.table("users", rows, ["username", "role", "disabled", "created_at", "last_login_at"]),
             admin.choices(rows, "username", "username"), admin.result(message, secret, ok))
+
+
+def register() -> None:
+    """Register the callback with the Dash app being built: pages/admin.py calls this, and Dash executes that page
+    module once per app, where a plain import of this module would register it for the first app only."""
+    callback(Output("admin-users-list", "children"), Output("admin-users-pick", "options"),
+             Output("admin-users-result", "children"),
+             *[Input(f"admin-users-{a}", "n_clicks") for a in ("create", "reset", "toggle", "promote")],
+             State("admin-users-name", "value"), State("admin-users-role", "value"),
+             State("admin-users-pick", "value"))(manage_users)

@@ -14,7 +14,7 @@ from flask import g, request
 
 import ingestkeys
 from components import admin
-from pages import _admin_sessions, _admin_users, _data  # noqa: F401  (they register the users and sessions callbacks)
+from pages import _admin_sessions, _admin_users, _data
 from store import accounts, db, deadletters, ingest_keys
 from store.accounts import AccountError
 from store.ingest_keys import IngestKeyError
@@ -23,6 +23,8 @@ from webauth import identity
 dash.register_page(__name__, path="/admin", name="Admin", order=9, title="Mailflow: admin", hide_nav=True,
                    admin_only=True)
 DENIED = admin.result("The admin role is required.", ok=False)
+_admin_users.register()
+_admin_sessions.register()
 
 
 def _admin():

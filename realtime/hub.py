@@ -230,6 +230,10 @@ class Hub:
                 return
             self.clients.discard(client)
         self._selector.unregister(client.sock)
+        # shutdown ends the connection itself: a server that still holds the socket (the development server's
+        # request thread, waiting to finish its response) must not write after our close frame
+        with contextlib.suppress(OSError):
+            client.sock.shutdown(socket.SHUT_RDWR)
         client.sock.close()
         client.done.set()
         if self.on_close is not None:
