@@ -50,6 +50,17 @@ def redis():
     conn.flushdb()
 
 
+def reset_everything(engine) -> redis_lib.Redis:
+    """Empty every table and the test Redis, point the worker code at the test settings (for module fixtures that
+    load a data set once); returns the Redis connection."""
+    conn = redis_lib.Redis.from_url(REDIS_URL)
+    conn.flushdb()
+    with engine.begin() as db_conn:
+        db_conn.execute(text("TRUNCATE " + ", ".join(TABLES)))
+    context.use(make_settings())
+    return conn
+
+
 @pytest.fixture
 def clean(engine, redis):
     """Empty tables and Redis; the worker code uses the test settings."""

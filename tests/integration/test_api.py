@@ -13,16 +13,13 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import text
 
 from ingest.derive import REASON_CLASSES, ProviderMap
 from store.histogram import BRACKETS, edge_bin
 from store.responses import template
 from store.rollups import DT_RATIO, SIZE_EDGES
-from tests.conftest import make_settings
-from tests.integration.conftest import TABLES, login, post, run_worker
+from tests.integration.conftest import login, post, reset_everything, run_worker
 from tools.traffic import dataset
-from workers import context
 
 pytestmark = pytest.mark.integration
 TYPES = ["received", "delivered", "deferred", "bounced", "rejected", "greylisted", "dropped"]
@@ -33,15 +30,7 @@ DAY = 86_400_000
 @pytest.fixture(scope="module")
 def loaded(app, engine, test_users):
     """Logged-in client + the deduplicated reference frame, after ingesting ~7K events over the last 30 days."""
-    import redis as redis_lib
-
-    from tests.conftest import REDIS_URL
-
-    redis = redis_lib.Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(TABLES)))
-    context.use(make_settings())
+    redis = reset_everything(engine)
     now = int(time.time() * 1000)
     events = dataset(5, now - 30 * DAY + 3_600_000, now, 3300, duplicates=0.05, shuffle=True, now_ms=now)
     client = login(app.test_client())

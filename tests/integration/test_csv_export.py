@@ -11,12 +11,9 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 
-from tests.conftest import make_settings
-from tests.integration.conftest import TABLES, login, post, run_worker
+from tests.integration.conftest import login, post, reset_everything, run_worker
 from tools.traffic import dataset
-from workers import context
 
 pytestmark = pytest.mark.integration
 HOUR = 3_600_000
@@ -30,15 +27,7 @@ def _iso(ms: int) -> str:
 @pytest.fixture(scope="module")
 def loaded(app, engine, test_users):
     """Logged-in client, the ingest window [start, end) in ms, and the ids of the events with formula cells."""
-    import redis as redis_lib
-
-    from tests.conftest import REDIS_URL
-
-    redis = redis_lib.Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(TABLES)))
-    context.use(make_settings())
+    redis = reset_everything(engine)
     now = int(time.time() * 1000)
     start, end = now - 5 * HOUR, now - HOUR
     events = dataset(7, start, end, 150)
