@@ -9,6 +9,7 @@ Usage: python run.py [--demo] [--workers N] | python run.py --info
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
@@ -59,13 +60,10 @@ def wait_healthy(url: str, procs: dict[str, subprocess.Popen], timeout: float = 
     """Poll /healthz until it answers 200 (so the banner comes after the start-up lines); False on timeout or exit."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and all(p.poll() is None for p in procs.values()):
-        try:
-            with urllib.request.urlopen(url + "healthz", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.25)
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "healthz", timeout=2) as response:
+            if response.status == 200:
+                return True
+        time.sleep(0.25)  # a poll interval: there is nothing to wait on but the port
     return False
 
 

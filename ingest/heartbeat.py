@@ -6,6 +6,7 @@ latest heartbeat per process is kept in Redis (heartbeats.py, one round trip); P
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from typing import Annotated, Any
@@ -68,10 +69,8 @@ class InvalidHeartbeat(ValueError):
 
 def parse(body: bytes) -> Heartbeat:
     """The heartbeat in a request body, or InvalidHeartbeat naming every bad field."""
-    try:
+    with contextlib.suppress(msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # ValidationError included
         return msgspec.json.decode(body, type=Heartbeat)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # ValidationError is a DecodeError
-        pass
     try:  # the slow path only for bad bodies: find every reason, not just msgspec's first
         raw = json.loads(body)
     except (ValueError, RecursionError) as exc:

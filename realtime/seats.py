@@ -47,7 +47,3 @@ def give_back(conn: redis.Redis, owner: str, seat: str) -> None:
     """Free a closed socket's seat at once."""
     conn.zrem(_key(owner), seat)
 
-
-def held(conn: redis.Redis, owner: str, now: float | None = None) -> int:
-    """How many live seats an owner holds (for tests and the admin view)."""
-    return conn.zcount(_key(owner), time.time() if now is None else now, "+inf")

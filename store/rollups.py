@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import math
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -26,7 +25,6 @@ DT_BINS = 280
 DT_RATIO = 1.08
 SIZE_EDGES = (10 * 1024, 100 * 1024, 1024**2, 10 * 1024**2, 25 * 1024**2)
 FAILURES = {"deferred", "bounced", "rejected", "greylisted"}
-_LOG_RATIO = math.log(DT_RATIO)
 # upper edges of bins 1..DT_BINS-2, so a bisect (C) finds a bin without a log per event
 _DT_EDGES = [DT_RATIO ** i for i in range(1, DT_BINS - 1)]
 # Row positions (buffer.COLUMNS order), named once so the aggregation below stays readable.
