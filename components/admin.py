@@ -30,7 +30,8 @@ def _cell(column_id: str, value):
 def table(section: str, rows: list[dict], columns: list[str]):
     """A read-only grid; values are drawn as text (never as HTML), numbers right-aligned."""
     data = [{c: _cell(c, r.get(c)) for c in columns} for r in rows]
-    defs = [column(c, c.replace("_", " "), "count" if c in COUNTS else "text") for c in columns]
+    defs = [column(c, c.replace("_", " "), "count" if c in COUNTS else "text",
+                   **({"minWidth": 200} if c.endswith("_at") else {})) for c in columns]  # a whole timestamp
     return grid(f"admin-{section}-table", defs, data, page_size=10, filters=False)
 
 

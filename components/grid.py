@@ -43,19 +43,19 @@ def column(field: str, header: str, kind: str = "text", **options) -> dict:
 
 
 def grid(id_: str, columns: list[dict], rows: list[dict] | None = None, *, page_size: int | None = None,
-         row_id: str | None = None, filters: bool = True, class_name: str = "") -> dag.AgGrid:
-    """A grid of `rows` (list of dicts keyed by column field). `page_size` pages longer lists; `row_id` names the
-    field whose value identifies a row (it comes back as `rowId` in `cellClicked`); `filters` adds the filter row.
-    The grid is as tall as its rows (no inner scrolling)."""
+         row_id: str | None = None, filters: bool = True) -> dag.AgGrid:
+    """A grid of `rows` (list of dicts keyed by column field; None when a callback fills `rowData` later).
+    `page_size` pages longer lists; `row_id` names the field whose value identifies a row (it comes back as `rowId`
+    in `cellClicked`); `filters` adds the filter row. The grid is as tall as its rows (no inner scrolling)."""
     options = {"theme": THEME, "domLayout": "autoHeight", "animateRows": False, "enableCellTextSelection": True}
-    if page_size:
+    if page_size and (rows is None or len(rows) > page_size):  # rows known now and all on one page: no pager
         options.update(pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False)
     if not filters:
         columns = [{**c, "filter": False} for c in columns]
     extra = {"getRowId": f"params.data.{row_id}"} if row_id else {}
     return dag.AgGrid(
-        id=id_, columnDefs=columns, rowData=rows or [], columnSize="responsiveSizeToFit",
+        id=id_, columnDefs=columns, rowData=rows if rows is not None else [], columnSize="responsiveSizeToFit",
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": filters, "minWidth": 80,
                        "suppressHeaderMenuButton": True},
-        dashGridOptions=options, style={"height": None}, className=f"mf-grid {class_name}".strip(),
+        dashGridOptions=options, style={"height": None}, className="mf-grid",
         dangerously_allow_code=False, **extra)

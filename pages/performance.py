@@ -12,7 +12,8 @@ from pages import _data
 from store import breakdown, performance
 
 dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
-COLUMNS = [column("key", "Domain"), column("total", "Events", "count"), column("delivered", "Delivered", "count"),
+COLUMNS = [column("key", "Domain", minWidth=150), column("total", "Events", "count"),
+           column("delivered", "Delivered", "count"),
            column("avg_s", "Avg s", "number"), column("p95_s", "P95 s", "number"),
            column("delivery_pct", "Delivery %", "percent"), column("bounce_pct", "Bounce %", "percent")]
 PROVIDER_COLUMNS = [column("provider", "Provider"), column("delivered", "Delivered", "count"),

@@ -19,12 +19,14 @@ def test_numbers_are_right_aligned_formatted_and_filtered_as_numbers():
 
 
 def test_cells_are_text_sortable_and_paged_on_request():
-    g = grid("g", [column("a", "A"), column("n", "N", "count")], [{"a": "<b>x</b>", "n": 1}], page_size=5,
-             row_id="a")
+    rows = [{"a": f"<b>{i}</b>", "n": i} for i in range(6)]
+    g = grid("g", [column("a", "A"), column("n", "N", "count")], rows, page_size=5, row_id="a")
     assert not g.dangerously_allow_code and all("cellRenderer" not in c for c in g.columnDefs)
     assert g.defaultColDef["sortable"] and g.defaultColDef["floatingFilter"]
     assert g.dashGridOptions["pagination"] and g.dashGridOptions["paginationPageSize"] == 5
-    assert g.getRowId == "params.data.a" and g.rowData == [{"a": "<b>x</b>", "n": 1}]
+    assert g.getRowId == "params.data.a" and g.rowData == rows
+    assert "pagination" not in grid("f", g.columnDefs, rows[:5], page_size=5).dashGridOptions  # fits one page
+    assert grid("later", g.columnDefs, page_size=5).dashGridOptions["pagination"]  # rows come from a callback
     plain = grid("h", [column("a", "A")], filters=False)
     assert "pagination" not in plain.dashGridOptions and plain.columnDefs[0]["filter"] is False
     assert not hasattr(plain, "getRowId") or plain.getRowId is None
