@@ -6,7 +6,9 @@ created them.
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
+
+from components.grid import column, grid
 
 SECTIONS = ("keys", "kiosk", "users")
 ROLES = (("viewer", "viewer: pages and read API"), ("admin", "admin: also keys, users, dead letters"))
@@ -16,12 +18,21 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
-def table(section: str, rows: list[dict], columns: list[str]) -> dash_table.DataTable:
-    """A read-only table; values are rendered as text (DataTable escapes them)."""
-    data = [{c: _when(r.get(c)) if c.endswith("_at") else str(r.get(c, "")) for c in columns} for r in rows]
-    return dash_table.DataTable(data=data, columns=[{"name": c.replace("_", " "), "id": c} for c in columns],
-                                id=f"admin-{section}-table", page_size=10, style_cell={"textAlign": "left"},
-                                style_as_list_view=True)
+COUNTS = {"failed_jobs"}  # numeric columns (right-aligned); everything else is shown as text
+
+
+def _cell(column_id: str, value):
+    if column_id in COUNTS:
+        return value
+    return _when(value) if column_id.endswith("_at") else str(value if value is not None else "")
+
+
+def table(section: str, rows: list[dict], columns: list[str]):
+    """A read-only grid; values are drawn as text (never as HTML), numbers right-aligned."""
+    data = [{c: _cell(c, r.get(c)) for c in columns} for r in rows]
+    defs = [column(c, c.replace("_", " "), "count" if c in COUNTS else "text",
+                   **({"minWidth": 200} if c.endswith("_at") else {})) for c in columns]  # a whole timestamp
+    return grid(f"admin-{section}-table", defs, data, page_size=10, filters=False)
 
 
 def choices(rows: list[dict], value_key: str, label_key: str) -> list[dict]:
@@ -87,18 +98,17 @@ SESSION_COLUMNS = (("who", "user"), ("ip", "IP"), ("started", "started"), ("last
 
 def session_rows(rows: list[dict], own_id: int | None) -> list[dict]:
     """The active sessions as table rows; the End cell of the caller's own session says so instead."""
-    return [{"id": r["id"], "who": str(r["who"]), "ip": r["ip"] or "", "started": _when(r["created_at"]),
+    return [{"id": str(r["id"]), "who": str(r["who"]), "ip": r["ip"] or "", "started": _when(r["created_at"]),
              "last_seen": _when(r["last_seen_at"]), "user_agent": (r["user_agent"] or "")[:60],
              "end": "this session" if r["id"] == own_id else "End"} for r in rows]
 
 
 def sessions_card() -> dbc.Card:
     """Active sessions (users and wall screens): click End in a row to end that one, or end all others."""
-    table = dash_table.DataTable(
-        id="admin-sessions-table", data=[], columns=[{"name": n, "id": c} for c, n in SESSION_COLUMNS], page_size=15,
-        style_as_list_view=True, style_cell={"textAlign": "left"}, cell_selectable=True,
-        style_data_conditional=[{"if": {"column_id": "end", "filter_query": '{end} = "End"'},
-                                 "color": "#dc3545", "fontWeight": "600", "cursor": "pointer"}])
+    columns = [column(c, n) for c, n in SESSION_COLUMNS[:-1]]
+    # the End cell reads as a red action (a CSS class from assets/mailflow.css), not as data
+    columns.append(column("end", "", sortable=False, cellClassRules={"mf-grid-action": "params.value === 'End'"}))
+    table = grid("admin-sessions-table", columns, page_size=15, row_id="id", filters=False)
     body = [table, dbc.Row([_button("sessions", "endall", "End all other sessions", "danger")], className="mt-2"),
             html.Div(id="admin-sessions-result")]
     return dbc.Card([dbc.CardHeader("Active sessions"), dbc.CardBody(body)], className="shadow-sm mt-3")

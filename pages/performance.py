@@ -3,21 +3,22 @@
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import figures, kpi, panels
 from components.figures import empty_figure
+from components.grid import column, grid
 from pages import _data
 from store import breakdown, performance
 
 dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
-COLUMNS = [("key", "Domain", "text"), ("total", "Events", "numeric"), ("delivered", "Delivered", "numeric"),
-           ("avg_s", "Avg s", "numeric"), ("p95_s", "P95 s", "numeric"), ("delivery_pct", "Delivery %", "numeric"),
-           ("bounce_pct", "Bounce %", "numeric")]
-PROVIDER_COLUMNS = [("provider", "Provider", "text"), ("delivered", "Delivered", "numeric"),
-                    ("avg_s", "Avg s", "numeric"), ("p95_s", "P95 s", "numeric"), ("p99_s", "P99 s", "numeric")]
-TABLE_STYLE = {"style_as_list_view": True, "style_header": {"fontWeight": "600"}, "style_table": {"overflowX": "auto"},
-               "style_cell": {"fontFamily": "inherit", "padding": "4px 8px", "backgroundColor": "transparent"}}
+COLUMNS = [column("key", "Domain", minWidth=150), column("total", "Events", "count"),
+           column("delivered", "Delivered", "count"),
+           column("avg_s", "Avg s", "number"), column("p95_s", "P95 s", "number"),
+           column("delivery_pct", "Delivery %", "percent"), column("bounce_pct", "Bounce %", "percent")]
+PROVIDER_COLUMNS = [column("provider", "Provider"), column("delivered", "Delivered", "count"),
+                    column("avg_s", "Avg s", "number"), column("p95_s", "P95 s", "number"),
+                    column("p99_s", "P99 s", "number")]
 
 
 def _graph(id_: str, height: int = 230) -> dcc.Graph:
@@ -26,12 +27,8 @@ def _graph(id_: str, height: int = 230) -> dcc.Graph:
 
 def layout(**_query) -> html.Div:
     """Skeleton."""
-    table = dash_table.DataTable(
-        id="perf-domains", columns=[{"id": c, "name": n, "type": t} for c, n, t in COLUMNS], data=[],
-        sort_action="native", filter_action="native", page_size=15, **TABLE_STYLE)
-    providers = html.Div([_graph("perf-providers", 300), dash_table.DataTable(
-        id="perf-provider-table", columns=[{"id": c, "name": n, "type": t} for c, n, t in PROVIDER_COLUMNS], data=[],
-        sort_action="native", **TABLE_STYLE)])
+    table = grid("perf-domains", COLUMNS, page_size=15, row_id="key")
+    providers = html.Div([_graph("perf-providers", 300), grid("perf-provider-table", PROVIDER_COLUMNS, filters=False)])
     domain_note = html.Div([html.Small("click a row to list its events", className="text-muted"),
                             panels.download_link("perf-domains-csv")])
     return html.Div([
@@ -53,7 +50,7 @@ def _seconds(ms):
 
 @callback(Output("perf-gauge-avg", "figure"), Output("perf-gauge-p95", "figure"), Output("perf-gauge-p99", "figure"),
           Output("perf-histogram", "figure"), Output("perf-trend", "figure"), Output("perf-providers", "figure"),
-          Output("perf-provider-table", "data"), Input("url", "search"), Input("shell-interval", "n_intervals"),
+          Output("perf-provider-table", "rowData"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_performance(search, _tick, theme):
     """Gauges, histogram, trend and per-provider figures of outbound delivery times."""
@@ -91,7 +88,7 @@ def csv_links(search):
             panels.csv_href(search, "stats", by="provider", direction="outbound", sort="delivered"))
 
 
-@callback(Output("perf-domains", "data"), Input("url", "search"), Input("shell-interval", "n_intervals"))
+@callback(Output("perf-domains", "rowData"), Input("url", "search"), Input("shell-interval", "n_intervals"))
 def update_domains(search, _tick):
     """Per-destination-domain rows (top 200 by events)."""
     data = _data.load(breakdown.breakdown, _data.filters(search, direction="outbound"), "domain", "total", 200)
@@ -104,10 +101,11 @@ def update_domains(search, _tick):
             for g in data["groups"]]
 
 
-@callback(Output("url", "href", allow_duplicate=True), Input("perf-domains", "active_cell"),
-          State("perf-domains", "derived_viewport_data"), State("url", "search"), prevent_initial_call=True)
-def open_domain_events(cell, rows, search):
-    """Drill down: the events of the clicked domain over the current range."""
-    if not cell or not rows or cell["row"] >= len(rows) or rows[cell["row"]]["key"] == "(none)":
+@callback(Output("url", "href", allow_duplicate=True), Input("perf-domains", "cellClicked"), State("url", "search"),
+          prevent_initial_call=True)
+def open_domain_events(cell, search):
+    """Drill down: the events of the clicked domain (the row's id) over the current range."""
+    domain = (cell or {}).get("rowId")
+    if not domain or domain == "(none)":
         return no_update
-    return panels.events_href(search, direction="outbound", domain=rows[cell["row"]]["key"])
+    return panels.events_href(search, direction="outbound", domain=domain)

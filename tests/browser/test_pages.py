@@ -128,9 +128,10 @@ def test_mf005_queue_page_marks_a_stale_node(page, live_url):
 
 def test_mf006_domain_row_drills_down_to_events_and_a_message_timeline(page, live_url):
     page.goto(live_url + "/performance?range=7d")
-    page.wait_for_selector("#perf-domains td[data-dash-column='key']", timeout=15_000)
-    domain = page.locator("#perf-domains td[data-dash-column='key']").first.text_content()
-    page.locator("#perf-domains td[data-dash-column='key']").first.click()
+    first = page.locator("#perf-domains .ag-row[row-index='0'] .ag-cell[col-id='key']")
+    first.wait_for(timeout=15_000)  # AG Grid draws rows after its data arrives
+    domain = first.text_content()
+    first.click()
     page.wait_for_url("**/events?**domain=**")
     page.wait_for_selector(".table-events tbody tr")
     assert domain in page.locator(".table-events").text_content()
@@ -158,8 +159,8 @@ def test_mf007_html_in_a_domain_is_shown_as_text(page, live_url, worker_process)
 def test_mf008_provider_delivery_times_and_csv_downloads(page, live_url):
     page.goto(live_url + "/performance?range=7d")
     _wait_chart(page, "perf-providers")
-    page.wait_for_selector("#perf-provider-table td[data-dash-column='p99_s']", timeout=15_000)
-    names = page.locator("#perf-provider-table td[data-dash-column='provider']").all_text_contents()
+    page.wait_for_selector("#perf-provider-table .ag-row .ag-cell[col-id='p99_s']", timeout=15_000)
+    names = page.locator("#perf-provider-table .ag-row .ag-cell[col-id='provider']").all_text_contents()
     assert len(names) >= 2 and "gmail" in names
     page.wait_for_function("() => document.querySelector('#perf-providers-csv')?.href?.includes('by=provider')")
     with page.expect_download() as download_info:

@@ -109,19 +109,18 @@ def test_last_seen_is_written_at_most_once_a_minute(client):
 
 
 def _sessions_payload(cell=None, end_all=0) -> dict:
-    outputs = [("admin-sessions-table", "data"), ("admin-sessions-table", "active_cell"),
-               ("admin-sessions-result", "children")]
-    changed = "admin-sessions-endall.n_clicks" if end_all else "admin-sessions-table.active_cell"
+    outputs = [("admin-sessions-table", "rowData"), ("admin-sessions-result", "children")]
+    changed = "admin-sessions-endall.n_clicks" if end_all else "admin-sessions-table.cellClicked"
     return {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
             "outputs": [{"id": i, "property": p} for i, p in outputs],
-            "inputs": [{"id": "admin-sessions-table", "property": "active_cell", "value": cell},
+            "inputs": [{"id": "admin-sessions-table", "property": "cellClicked", "value": cell},
                        {"id": "admin-sessions-endall", "property": "n_clicks", "value": end_all}],
             "changedPropIds": [changed]}
 
 
 def _table(response) -> list[dict]:
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return response.json["response"]["admin-sessions-table"]["data"]
+    return response.json["response"]["admin-sessions-table"]["rowData"]
 
 
 def test_admin_lists_and_ends_one_session_or_all_others(app, admin_client, client):
@@ -133,8 +132,11 @@ def test_admin_lists_and_ends_one_session_or_all_others(app, admin_client, clien
     denied = client.post("/_dash-update-component", json=_sessions_payload(end_all=1))
     assert "admin role is required" in denied.get_data(as_text=True)
     victim = next(r for r in rows if r["who"] == "viewer")
-    cell = {"row": 0, "column": 5, "column_id": "end", "row_id": victim["id"]}
+    cell = {"colId": "end", "rowIndex": 0, "rowId": victim["id"], "value": "End", "timestamp": 1}
     rows = _table(admin_client.post("/_dash-update-component", json=_sessions_payload(cell)))
+    own = next(r for r in rows if r["end"] == "this session")  # a click on one's own row ends nothing
+    assert _table(admin_client.post("/_dash-update-component", json=_sessions_payload(
+        {**cell, "rowId": own["id"], "value": own["end"]}))) == rows
     assert victim["id"] not in {r["id"] for r in rows} and len(rows) == 2
     assert [c.get(DATA).status_code for c in (client, other)].count(401) == 1
     rows = _table(admin_client.post("/_dash-update-component", json=_sessions_payload(end_all=1)))
