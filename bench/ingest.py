@@ -26,7 +26,7 @@ from bench.stack import BENCH_KEY, Stack, cpu_seconds, fresh_database
 from tools.traffic import Generator
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-SEARCH_INDEXES = ("email_events_to_address_lower", "email_events_from_address_lower", "email_events_message_id")
+SEARCH_INDEXES = ("email_events_to_address", "email_events_from_address", "email_events_message_id")
 
 
 def _templates(seed: int, n: int = 20_000) -> list[dict]:

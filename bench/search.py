@@ -31,8 +31,11 @@ TERMS = {  # label -> SQL picking the term from the data set
                       "AND ts > now() - interval '20 days' LIMIT 1",
     "busiest sender": "SELECT from_address FROM email_events WHERE ts > now() - interval '1 day' "
                       "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
-    "Message-ID": "SELECT message_id FROM email_events WHERE message_id IS NOT NULL "
-                  "AND ts < now() - interval '20 days' LIMIT 1",
+    "inbound sender, ~40 a day": "SELECT from_address FROM email_events WHERE direction = 'inbound' "
+                                 "AND ts > now() - interval '1 day' GROUP BY 1 HAVING count(*) BETWEEN 30 AND 60 "
+                                 "ORDER BY 1 LIMIT 1",
+    "Message-ID, 20 days old": "SELECT message_id FROM email_events WHERE message_id IS NOT NULL "
+                               "AND ts BETWEEN now() - interval '21 days' AND now() - interval '20 days' LIMIT 1",
 }
 
 
@@ -40,6 +43,7 @@ def terms(conn) -> dict[str, str]:
     """The searched terms by label, picked from the data."""
     out = {label: conn.execute(text(sql)).scalar_one() for label, sql in TERMS.items()}
     out["rare recipient, upper case"] = out["rare recipient"].upper()
+    out["Message-ID without <>"] = out["Message-ID, 20 days old"].strip("<>")
     out["address never seen"] = "nobody@nowhere.invalid"
     return out
 
@@ -47,7 +51,8 @@ def terms(conn) -> dict[str, str]:
 def count(conn, term: str) -> int:
     """How many events a term matches over the whole data set (for the table)."""
     return conn.execute(text("SELECT count(*) FROM email_events WHERE lower(to_address) = lower(:t) "
-                             "OR lower(from_address) = lower(:t) OR message_id = :t"), {"t": term}).scalar_one()
+                             "OR lower(from_address) = lower(:t) OR message_id IN (:t, '<' || :t || '>')"),
+                        {"t": term}).scalar_one()
 
 
 def time_cells(client, cells: dict[str, str], repeat: int) -> dict[str, tuple[float, float]]:
