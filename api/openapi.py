@@ -63,11 +63,15 @@ _ENDPOINTS = {
     "summary": ("Counters per direction and type, per-hour rates and outcome rates",
                 "Honours direction, node, zone, or (instead of node/zone) domain or provider.", {}),
     "events": ("Raw events newest first, keyset-paginated",
-               "Exact from/to (not widened). q is a case-insensitive substring of the sender, recipient or "
-               "Message-ID, searched within the range only. Pass next_cursor back as cursor for the next page.",
+               "Exact from/to (not widened). q searches the sender, recipient and Message-ID within the range: a "
+               "whole address or Message-ID (one token with an @, <> optional) is an indexed exact match over any "
+               "range (addresses ignore case); anything else is a case-insensitive substring match over at most "
+               "7 days. The response's search says which (exact, substring or null). Pass next_cursor back as "
+               "cursor for the next page.",
                {"type": ({"type": "string", "enum": list(EVENT_TYPES)}, "Only this event type."),
                 "queue_id": ({**_TEXT, "maxLength": 64}, "Only this queue id."),
-                "q": ({**_TEXT, "maxLength": 200}, "Substring search over addresses and Message-ID."),
+                "q": ({**_TEXT, "maxLength": 200},
+                      "Whole address or Message-ID (exact, any range), or a substring (at most 7 days)."),
                 "cursor": ({"type": "string", "maxLength": 600}, "next_cursor of the previous page."),
                 "limit": ({"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
                           "Page size (not with format=csv)."),

@@ -120,10 +120,10 @@ def table(results: dict, repeat: int, events: int, timeline: tuple[float, float]
     return "\n".join(lines)
 
 
-def write_results(section: str) -> None:
+def write_results(section: str, heading: str = HEADING) -> None:
     """Replace (or append) this section of bench/RESULTS.md, leaving other sections untouched."""
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     updated = pattern.sub(lambda _: section, current) if pattern.search(current) else (
         current.rstrip("\n") + "\n\n" + section)
     RESULTS.write_text(updated)

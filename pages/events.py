@@ -16,6 +16,13 @@ from store.filters import FilterError, Filters
 dash.register_page(__name__, path="/events", name="Events", order=4, title="Mailflow: events")
 PAGE_SIZE = 50
 KEYS = ("type", "direction", "node", "domain", "queue_id", "q")
+_DAYS = event_log.MAX_SEARCH_SPAN.days
+SEARCH_NOTES = {
+    None: f"A whole address or Message-ID is found over any range; part of one (a name, a domain) searches at most "
+          f"{_DAYS} days.",
+    "exact": "Exact match on sender, recipient or Message-ID over the whole range (addresses ignore case).",
+    "substring": f"Partial match in sender, recipient and Message-ID; searches at most {_DAYS} days.",
+}
 
 
 def layout(**query) -> html.Div:
@@ -29,6 +36,8 @@ def layout(**query) -> html.Div:
         html.Div([html.H4("Events", className="me-3 mb-0"), *chips, panels.download_link("events-csv")],
                  className="d-flex align-items-center mb-2"),
         search,
+        html.Small(SEARCH_NOTES[event_log.search_mode(query.get("q"))], id="events-search-note",
+                   className="text-muted d-block mb-2"),
         kpi.card("Newest first", dcc.Loading(html.Div(id="events-table"), type="dot", delay_show=300),
                  html.Div(id="events-pager")),
     ])
@@ -51,6 +60,8 @@ def update_events(search, path):
     except FilterError as exc:
         return html.Div(f"Invalid filters: {exc}", className="text-danger"), "", ""
     csv = panels.csv_href(search, "events", **{k: query.get(k, "") for k in KEYS})
+    if event_log.search_mode(query.get("q")) == "substring" and f.end - f.start > event_log.MAX_SEARCH_SPAN:
+        return _capped(), "", csv
     page = _data.load(event_log.event_page, f, event_type=query.get("type"), queue_id=query.get("queue_id"),
                       q=query.get("q"), cursor=query.get("cursor"), limit=PAGE_SIZE)
     if page is None:
@@ -61,6 +72,12 @@ def update_events(search, path):
                       dcc.Link("older →", href="/events?" + urlencode(older), id="events-older")
                       if page["next_cursor"] else html.Span("end of list", className="text-muted")])
     return eventlist.event_table(page["events"]), pager, csv
+
+
+def _capped() -> html.Div:
+    return html.Div(f"A partial search reads every event of the range, so it covers at most {_DAYS} days. Pick a "
+                    f"shorter range, or search for a whole address or Message-ID (found over any range).",
+                    id="events-search-capped", className="alert alert-warning mb-0")
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("events-search", "n_clicks"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -15,9 +16,12 @@ from store import queries
 from store.filters import FilterError, Filters, iso, text_value
 
 MAX_TIMELINE = 1000
-# q is a scan of the range (about 1 us per event); a trigram index would make it instant but costs the ingest path
-# ~10x on inserts (bench/RESULTS.md), so the scanned span is capped instead.
+# A substring q is a scan of the range (about 1 us per event); a trigram index would make it instant but costs the
+# ingest path ~10x on inserts (bench/RESULTS.md), so its span is capped. A whole address or Message-ID is an index
+# lookup (0014_exact_search.sql) and searches any range.
 MAX_SEARCH_SPAN = timedelta(days=7)
+# one token with one @ and something on both sides, optionally in <>: an address or a Message-ID
+_EXACT = re.compile(r"<?([^\s<>@]+@[^\s<>@]+)>?")
 # up to a day, walking the time index newest first wins (common terms stop early); beyond, a parallel scan does
 SCAN_SEARCH_AFTER = timedelta(hours=24)
 
@@ -48,6 +52,31 @@ def like_pattern(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def search_mode(q: str | None) -> str | None:
+    """How q is searched: "exact" for a whole address or Message-ID (indexed, any range), else "substring"."""
+    if not q:
+        return None
+    return "exact" if _EXACT.fullmatch(q.strip()) else "substring"
+
+
+def exact_terms(q: str) -> dict:
+    """The parameters of an exact search: the address lower-cased, the Message-ID with and without <>."""
+    bare = _EXACT.fullmatch(q.strip()).group(1)
+    return {"address": bare.lower(), "bare_id": bare, "bracketed_id": f"<{bare}>"}
+
+
+def _search(q: str | None, f: Filters) -> tuple[str, dict]:
+    """The statement and extra parameters for q (none, exact or substring), refusing a substring over too long."""
+    mode = search_mode(q)
+    if mode == "exact":
+        return "event_exact_page", exact_terms(q)
+    if mode == "substring" and f.end - f.start > MAX_SEARCH_SPAN:
+        raise FilterError(f"a partial search (not a whole address or Message-ID) reads every event of the range, so it "
+                          f"covers at most {MAX_SEARCH_SPAN.days} days; narrow from/to or range, or search for a "
+                          f"whole address or Message-ID (any range)")
+    return "event_page", {"pattern": like_pattern(q) if q else None}
+
+
 def _event(row) -> dict:
     event = dict(row._mapping)
     ts = event.pop("ts").astimezone(UTC)
@@ -60,19 +89,19 @@ def _event(row) -> dict:
 def event_page(conn: Connection, f: Filters, *, event_type: str | None = None, queue_id: str | None = None,
                q: str | None = None, cursor: str | None = None, limit: int = 50) -> dict:
     """One page of events in [f.start, f.end) newest first, and the cursor of the next page (None at the end)."""
-    if q and f.end - f.start > MAX_SEARCH_SPAN:
-        raise FilterError(f"q searches at most {MAX_SEARCH_SPAN.days} days of events; narrow from/to or range")
+    statement, terms = _search(q, f)
     cursor_ts, cursor_id = decode_cursor(cursor) if cursor else (f.end, "")
-    params = f.params() | {"event_type": event_type, "queue_id": queue_id, "limit": limit + 1,
-                           "pattern": like_pattern(q) if q else None, "cursor_ts": cursor_ts, "cursor_id": cursor_id}
+    params = f.params() | terms | {"event_type": event_type, "queue_id": queue_id, "limit": limit + 1,
+                                   "cursor_ts": cursor_ts, "cursor_id": cursor_id}
     queries.execute(conn, "custom_plans")
     queries.execute(conn, "raw_statement_timeout")
-    if q and f.end - f.start > SCAN_SEARCH_AFTER:
+    if statement == "event_page" and q and f.end - f.start > SCAN_SEARCH_AFTER:
         queries.execute(conn, "scan_for_search")
-    rows = queries.execute(conn, "event_page", params).all()
+    rows = queries.execute(conn, statement, params).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"range": {"start": iso(f.start), "end": iso(f.end)}, "events": [_event(r) for r in rows],
+    return {"range": {"start": iso(f.start), "end": iso(f.end)}, "search": search_mode(q),
+            "events": [_event(r) for r in rows],
             "next_cursor": encode_cursor(rows[-1].ts, rows[-1].event_id) if more else None}
 
 
