@@ -5,6 +5,10 @@ costs tens of milliseconds per thousand). Each row is aggregated once, at 5 minu
 merged from those. Delivery-time histograms travel sparse (bins + counts) and are merged into the stored dense
 arrays by `mf_hist_merge`, which touches only the bins that changed (measured: ~4 us against ~45 us for a dense
 280-bin merge per row). Keys are sorted so concurrent writers lock rollup rows in the same order.
+
+The dims (email_dim_*): domain, provider and ip for every event; category, reason and response for failures; and
+for outbound events the sender-reputation dims: sender (from-domain), ip_provider, and for failures ip_reason,
+sender_reason, plus ip_listing and sender_listing (response templates of reputation and blocklist replies).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from store import queries
-from store.responses import template
+from store.responses import listing, template
 
 RESOLUTIONS = {"5m": 300_000, "1h": 3_600_000, "1d": 86_400_000}
 DT_BINS = 280
@@ -88,10 +92,28 @@ class _Acc:
 
 def _dims(row) -> list[tuple[str, str]]:
     peer = row[TO_DOMAIN] if row[DIRECTION] == "outbound" else row[FROM_DOMAIN]
-    out = [("domain", peer or ""), ("provider", row[PROVIDER] or "other"), ("ip", row[LOCAL_IP] or "")]
-    if row[TYPE] in FAILURES:
+    ip, provider = row[LOCAL_IP] or "", row[PROVIDER] or "other"
+    out = [("domain", peer or ""), ("provider", provider), ("ip", ip)]
+    failed = row[TYPE] in FAILURES
+    if failed:
         out += [("category", row[CATEGORY] or ""), ("reason", row[REASON] or "other"),
                 ("response", template(row[RESPONSE]))]
+    if row[DIRECTION] == "outbound":
+        out += _sender_dims(row, ip, provider, failed)
+    return out
+
+
+def _sender_dims(row, ip: str, provider: str, failed: bool) -> list[tuple[str, str]]:
+    # Sender reputation (outbound only: our own IPs and sender domains). Pair keys join with "|", which neither an
+    # IP nor a domain can contain, so "ip|x".split("|", 1) recovers both parts.
+    sender = row[FROM_DOMAIN] or ""
+    out = [("sender", sender), ("ip_provider", f"{ip}|{provider}")]
+    if failed:
+        reason = row[REASON] or "other"
+        out += [("ip_reason", f"{ip}|{reason}"), ("sender_reason", f"{sender}|{reason}")]
+        if listing(row[RESPONSE], reason):
+            response = template(row[RESPONSE])
+            out += [("ip_listing", f"{ip}|{response}"), ("sender_listing", f"{sender}|{response}")]
     return out
 
 
