@@ -3,11 +3,13 @@
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
-from components import figures, kpi, panels
+from components import compare, figures, kpi, panels
 from components.figures import empty_figure
-from pages import _data
+from components.theme import SEQUENCE
+from pages import _compare, _data
 from store import breakdown, performance
 
 dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
@@ -39,7 +41,8 @@ def layout(**_query) -> html.Div:
                  for k, title in (("avg", "Average delivery time"), ("p95", "P95"), ("p99", "P99"))],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
-                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300)), lg=7)],
+                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300),
+                                  compare.switch("perf-compare")), lg=7)],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("By destination domain", table, domain_note), lg=7),
                  dbc.Col(kpi.card("Delivery time by provider", providers, panels.download_link("perf-providers-csv")),
@@ -57,8 +60,8 @@ def _seconds(ms):
           Input("shell-theme", "data"))
 def update_performance(search, _tick, theme):
     """Gauges, histogram, trend and per-provider figures of outbound delivery times."""
-    theme = _data.theme_of(theme)
-    data = _data.load(performance.performance, _data.filters(search, direction="outbound"))
+    theme, f = _data.theme_of(theme), _data.filters(search, direction="outbound")
+    data = _data.load(performance.performance, f)
     if data is None:
         return (no_update,) * 7
     _data.clear_error()
@@ -70,7 +73,21 @@ def update_performance(search, _tick, theme):
             for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
     trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
                           x_range=panels.span(data), empty="No delivered events in this range")
+    if compare.enabled(search):
+        trend = _previous_trend(trend, search, f)
     return (*gauges, bars, trend, *_providers(data["by_provider"] or [], theme))
+
+
+def _previous_trend(fig, search: str, f):
+    """The trend figure plus the previous period's average and P95 (dashed, same colours as the current lines)."""
+    before = _data.load(performance.performance, _compare.previous(f))
+    if before is None:
+        return fig
+    frame = pd.DataFrame([{"time": p["time"], "avg": _seconds(p["avg_ms"]), "p95": _seconds(p["p95_ms"])}
+                          for p in before["trend"]])
+    # figures.lines colours its lines in sorted name order: "P95" before "average"
+    series = [("avg", "average", SEQUENCE[1]), ("p95", "P95", SEQUENCE[0])]
+    return compare.overlay(fig, frame, series, compare.previous_label(search), _compare.seconds(f))
 
 
 def _providers(rows: list[dict], theme: str) -> tuple:
@@ -111,3 +128,6 @@ def open_domain_events(cell, rows, search):
     if not cell or not rows or cell["row"] >= len(rows) or rows[cell["row"]]["key"] == "(none)":
         return no_update
     return panels.events_href(search, direction="outbound", domain=rows[cell["row"]]["key"])
+
+
+_compare.register("perf-compare")
