@@ -40,9 +40,11 @@ def previous_label(search: str | None) -> str:
     return "previous period" if rng == "custom" else f"previous {rng}"
 
 
-def switch(id_: str) -> dbc.Switch:
-    """The compare switch of one chart (its value mirrors the URL's compare key)."""
-    return dbc.Switch(id=id_, label="Compare with previous period", value=False, className="small mb-0 ms-3")
+def switch(id_: str, query: dict) -> dbc.Switch:
+    """The compare switch of one chart, set from the page's URL query when the layout is built (so no callback
+    races a first click) and kept in step with the URL afterwards."""
+    return dbc.Switch(id=id_, label="Compare with previous period", value=query.get(KEY, "") in _ON,
+                      className="small mb-0 ms-3")
 
 
 def shifted(times: Sequence, seconds: float) -> pd.Series:

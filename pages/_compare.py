@@ -41,9 +41,9 @@ def throughput_overlay(fig: go.Figure, search: str | None, f: Filters, fetch: Ca
 def register(switch_id: str) -> None:
     """Wire one compare switch to the URL."""
 
-    @callback(Output(switch_id, "value"), Input("url", "search"))
+    @callback(Output(switch_id, "value"), Input("url", "search"), prevent_initial_call=True)
     def show_compare(search):
-        """The switch follows the URL (a shared link with compare=1 opens with it on)."""
+        """The switch follows later URL changes (back, forward); the layout sets its first value from the URL."""
         return compare.enabled(search)
 
     @callback(Output("url", "search", allow_duplicate=True), Input(switch_id, "value"), State("url", "search"),

@@ -14,7 +14,7 @@ dash.register_page(__name__, path="/inbound", name="Inbound", order=1, title="Ma
 AREA = ("delivered", "spam", "rejected", "greylisted")
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     """Skeleton: counters, throughput, top sending domains and per-node lines."""
     graph = dcc.Loading(dcc.Graph(id="inbound-throughput", figure=empty_figure("Loading …"),
                                   config={"displaylogo": False}), type="dot", delay_show=400)
@@ -27,7 +27,7 @@ def layout(**_query) -> html.Div:
                 className="mb-3 g-3"),
         kpi.card("Inbound throughput", graph, html.Div([html.Small("click a point to list its events",
                                                                    className="text-muted"),
-                                                        compare.switch("inbound-compare")], className="d-flex")),
+                                                        compare.switch("inbound-compare", query)], className="d-flex")),
         dbc.Row([dbc.Col(kpi.card("Top sending domains", dcc.Graph(id="inbound-domains",
                                                                    figure=empty_figure("Loading …"))), lg=6),
                  dbc.Col(kpi.card("Inbound by MX node (received)", dcc.Graph(id="inbound-nodes",

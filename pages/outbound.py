@@ -19,7 +19,7 @@ def _graph(id_: str, height: int = 340) -> dcc.Loading:
                                  config={"displaylogo": False}), type="dot", delay_show=400)
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     """Skeleton only: every number and chart is filled by the callbacks below."""
     spark = html.Div([html.Div("Emails per second, last 5 minutes", className="section-title mb-1"),
                       html.Div(id="flow-spark"), html.Div("", id="flow-spark-rate", className="kpi-rate")])
@@ -30,7 +30,7 @@ def layout(**_query) -> html.Div:
                  dbc.Col(spark, lg=2)], className="mb-3 g-3"),
         dbc.Row([dbc.Col(kpi.card("Outbound throughput", _graph("outbound-throughput"),
                                   html.Div([html.Small("click a point to list its events", className="text-muted"),
-                                            compare.switch("outbound-compare")], className="d-flex")), lg=8),
+                                            compare.switch("outbound-compare", query)], className="d-flex")), lg=8),
                  dbc.Col(kpi.card("Outbound by MTA node (delivered)", _graph("outbound-nodes")), lg=4)],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("Message sizes", [_graph("outbound-sizes", 220), _graph("outbound-size-trend", 150)]),

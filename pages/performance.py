@@ -26,7 +26,7 @@ def _graph(id_: str, height: int = 230) -> dcc.Graph:
     return dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height), config={"displaylogo": False})
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     """Skeleton."""
     table = dash_table.DataTable(
         id="perf-domains", columns=[{"id": c, "name": n, "type": t} for c, n, t in COLUMNS], data=[],
@@ -42,7 +42,7 @@ def layout(**_query) -> html.Div:
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
                  dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300),
-                                  compare.switch("perf-compare")), lg=7)],
+                                  compare.switch("perf-compare", query)), lg=7)],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("By destination domain", table, domain_note), lg=7),
                  dbc.Col(kpi.card("Delivery time by provider", providers, panels.download_link("perf-providers-csv")),
