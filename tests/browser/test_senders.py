@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from store.filters import Filters
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 DASHED = ("([id, prefix]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
@@ -54,6 +55,7 @@ def test_mf311_senders_page_shows_ip_and_sender_tables_and_the_provider_matrix(p
     assert set(axes[0]) == set(sent_by_ip)
     assert len(axes[1]) >= 2 and "gmail" in axes[1]
     assert "spamhaus" in page.locator("#senders-ip-table").text_content()  # the blocklist replies drawn
+    screenshot(page, "senders")
     assert page.errors == []
 
 
@@ -80,6 +82,7 @@ def test_mf313_compare_switch_overlays_the_previous_period_and_lives_in_the_url(
     expect(switch).to_be_checked()
     page.wait_for_function(DASHED, arg=["outbound-throughput", "previous 24h: "], timeout=15_000)
     expect(page).to_have_url(re.compile(r"[?&]compare=1(&|$)"))
+    screenshot(page, "outbound-compare")
     page.goto(live_url + "/performance?range=7d&compare=1")
     expect(page.locator("#perf-compare")).to_be_checked(timeout=15_000)
     page.wait_for_function(DASHED, arg=["perf-trend", "previous 7d: "], timeout=15_000)
