@@ -38,9 +38,11 @@ _ENDPOINTS = {
                    "one series per node and cannot be combined with domain or provider.",
                    {"by": ({"type": "string", "enum": ["node"]}, "One series per node.")}),
     "stats": ("Per-group counts, rates, bytes and delivery times (top N + other + total)",
-              "by=node|zone honour direction, node, zone. by=domain|provider|ip|category honour direction, and "
-              "by=domain a domain filter, by=provider a provider filter. Rates are per received event. avg/P95 "
-              "delivery times are of delivered events; P95 is null where no histogram exists (ip, category).",
+              "by=node|zone honour direction, node, zone. by=domain|provider|ip|sender|category honour direction, "
+              "and by=domain a domain filter, by=provider a provider filter. by=sender groups outbound events by "
+              "sender domain (the from address's domain; inbound senders are by=domain&direction=inbound). Rates "
+              "are per received event. avg/P95 delivery times are of delivered events; P95 is null where no "
+              "histogram exists (ip, sender, category).",
               {"by": ({"type": "string", "enum": list(STATS_DIMS + DIMS), "default": "domain"}, "Grouping."),
                "sort": ({"type": "string", "enum": list(SORTS), "default": "total"},
                         "Sort field, descending (key ascending)."),
@@ -72,6 +74,9 @@ _ENDPOINTS = {
                 "queue_id": ({**_TEXT, "maxLength": 64}, "Only this queue id."),
                 "q": ({**_TEXT, "maxLength": 200},
                       "Whole address or Message-ID (exact, any range), or a substring (at most 7 days)."),
+                "ip": ({"type": "string", "maxLength": 45, "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+                       "Only events sent from (outbound) or received on (inbound) this local IP."),
+                "sender": (_TEXT, "Only events whose sender address is in this domain (case-insensitive)."),
                 "cursor": ({"type": "string", "maxLength": 600}, "next_cursor of the previous page."),
                 "limit": ({"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
                           "Page size (not with format=csv)."),

@@ -22,7 +22,7 @@ PARAMS = {
     "sizes": TIME | {"direction", "node", "zone"},
     "bounce-analysis": TIME | {"direction", "limit"},
     "summary": FILTERS,
-    "events": FILTERS | {"type", "queue_id", "q", "cursor", "limit", "format"},
+    "events": FILTERS | {"type", "queue_id", "q", "ip", "sender", "cursor", "limit", "format"},
 }
 EXPORT_PAGE = 5000  # events per keyset page of a CSV export: one short query each, never one giant one
 MAX_EXPORT_ROWS = 1_000_000
@@ -128,7 +128,9 @@ def events():
     f = Filters.from_query(args, snap=False)
     search = {"event_type": choice(args, "type", EVENT_TYPES, None),
               "queue_id": text_value("queue_id", args["queue_id"], 64) if "queue_id" in args else None,
-              "q": text_value("q", args["q"], 200) if "q" in args else None}
+              "q": text_value("q", args["q"], 200) if "q" in args else None,
+              "ip": event_log.ip_value(args["ip"]) if "ip" in args else None,
+              "sender": text_value("sender", args["sender"]) if "sender" in args else None}
     if not csv_export.wants_csv(args):
         return _run(event_log.event_page, f, **search, cursor=args.get("cursor"),
                     limit=integer(args, "limit", 50, 1, 500))

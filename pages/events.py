@@ -1,5 +1,6 @@
 """Drill-down: the raw events behind a chart point or a table row, newest first, paginated with a cursor in the
-URL (so a page of events is a bookmark too). Filters: time range, type, direction, node, domain, queue id, text."""
+URL (so a page of events is a bookmark too). Filters: time range, type, direction, node, domain, provider, sending
+IP, sender domain, queue id, text."""
 
 from urllib.parse import parse_qsl, urlencode
 
@@ -15,7 +16,8 @@ from store.filters import FilterError, Filters
 
 dash.register_page(__name__, path="/events", name="Events", order=4, title="Mailflow: events")
 PAGE_SIZE = 50
-KEYS = ("type", "direction", "node", "domain", "queue_id", "q")
+KEYS = ("type", "direction", "node", "domain", "provider", "ip", "sender", "queue_id", "q")
+RANGE_KEYS = ("direction", "node", "domain", "provider")  # the ones store.filters.Filters takes
 _DAYS = event_log.MAX_SEARCH_SPAN.days
 SEARCH_NOTES = {
     None: f"A whole address or Message-ID is found over any range; part of one (a name, a domain) searches at most "
@@ -55,15 +57,16 @@ def update_events(search, path):
         return no_update, no_update, no_update
     query = _query(search)
     try:
-        f = Filters.from_query(filter_args(view_state(search)) | {k: query[k] for k in ("direction", "node", "domain")
-                                                                    if query.get(k)}, snap=False)
+        f = Filters.from_query(filter_args(view_state(search)) | {k: query[k] for k in RANGE_KEYS if query.get(k)},
+                               snap=False)
     except FilterError as exc:
         return html.Div(f"Invalid filters: {exc}", className="text-danger"), "", ""
     csv = panels.csv_href(search, "events", **{k: query.get(k, "") for k in KEYS})
     if event_log.search_mode(query.get("q")) == "substring" and f.end - f.start > event_log.MAX_SEARCH_SPAN:
         return _capped(), "", csv
     page = _data.load(event_log.event_page, f, event_type=query.get("type"), queue_id=query.get("queue_id"),
-                      q=query.get("q"), cursor=query.get("cursor"), limit=PAGE_SIZE)
+                      q=query.get("q"), ip=query.get("ip"), sender=query.get("sender"), cursor=query.get("cursor"),
+                      limit=PAGE_SIZE)
     if page is None:
         return no_update, no_update, csv
     older = {k: v for k, v in query.items() if k != "cursor"} | {"cursor": page["next_cursor"]}

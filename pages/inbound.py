@@ -4,17 +4,17 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import kpi, panels
+from components import compare, kpi, panels
 from components.figures import empty_figure
 from components.urlstate import view_state
-from pages import _data
+from pages import _compare, _data
 from store import breakdown, counters, inbound, traffic
 
 dash.register_page(__name__, path="/inbound", name="Inbound", order=1, title="Mailflow: inbound flow")
 AREA = ("delivered", "spam", "rejected", "greylisted")
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     """Skeleton: counters, throughput, top sending domains and per-node lines."""
     graph = dcc.Loading(dcc.Graph(id="inbound-throughput", figure=empty_figure("Loading …"),
                                   config={"displaylogo": False}), type="dot", delay_show=400)
@@ -25,7 +25,9 @@ def layout(**_query) -> html.Div:
                                    html.Div(id="flow-spark"), html.Div("", id="flow-spark-rate",
                                                                         className="kpi-rate")]), lg=3)],
                 className="mb-3 g-3"),
-        kpi.card("Inbound throughput", graph, html.Small("click a point to list its events", className="text-muted")),
+        kpi.card("Inbound throughput", graph, html.Div([html.Small("click a point to list its events",
+                                                                   className="text-muted"),
+                                                        compare.switch("inbound-compare", query)], className="d-flex")),
         dbc.Row([dbc.Col(kpi.card("Top sending domains", dcc.Graph(id="inbound-domains",
                                                                    figure=empty_figure("Loading …"))), lg=6),
                  dbc.Col(kpi.card("Inbound by MX node (received)", dcc.Graph(id="inbound-nodes",
@@ -49,9 +51,13 @@ def update_inbound_counters(search, _tick):
 @callback(Output("inbound-throughput", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_inbound(search, _tick, theme):
-    """Inbound throughput: delivered (clean), spam, rejected, greylisted."""
-    flow = _data.load(inbound.inbound_flow, _data.filters(search, direction="inbound"))
-    return no_update if flow is None else panels.throughput_figure(flow, "inbound", AREA, _data.theme_of(theme))
+    """Inbound throughput: delivered (clean), spam, rejected, greylisted (previous period dashed with compare)."""
+    f = _data.filters(search, direction="inbound")
+    flow = _data.load(inbound.inbound_flow, f)
+    if flow is None:
+        return no_update
+    fig = panels.throughput_figure(flow, "inbound", AREA, _data.theme_of(theme))
+    return _compare.throughput_overlay(fig, search, f, inbound.inbound_flow, "inbound", AREA)
 
 
 @callback(Output("inbound-domains", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
@@ -80,9 +86,12 @@ def drill_down(click, search):
     if not click or not click.get("points"):
         return no_update
     start, end, key = panels.bucket_of(click, _data.filters(search).bucket_seconds)
+    if key == compare.PREVIOUS:
+        return no_update
     return panels.events_href(search, start, end, direction="inbound", type="delivered" if key == "spam" else key)
 
 
+_compare.register("inbound-compare")
 dash.clientside_callback(dash.ClientsideFunction("mailflow", "kpiBase"), Output("inbound-sink", "data"),
                          Input("inbound-kpi-base", "data"))
 dash.clientside_callback(dash.ClientsideFunction("mailflow", "sparkBase"),

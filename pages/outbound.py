@@ -5,10 +5,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import kpi, panels
+from components import compare, kpi, panels
 from components.figures import empty_figure
 from components.urlstate import view_state
-from pages import _data
+from pages import _compare, _data
 from store import bounces, counters, performance, traffic
 
 dash.register_page(__name__, path="/", name="Outbound", order=0, title="Mailflow: outbound flow")
@@ -19,7 +19,7 @@ def _graph(id_: str, height: int = 340) -> dcc.Loading:
                                  config={"displaylogo": False}), type="dot", delay_show=400)
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     """Skeleton only: every number and chart is filled by the callbacks below."""
     spark = html.Div([html.Div("Emails per second, last 5 minutes", className="section-title mb-1"),
                       html.Div(id="flow-spark"), html.Div("", id="flow-spark-rate", className="kpi-rate")])
@@ -29,7 +29,8 @@ def layout(**_query) -> html.Div:
                  dbc.Col(kpi.flow_column("inbound", "Inbound"), lg=5),
                  dbc.Col(spark, lg=2)], className="mb-3 g-3"),
         dbc.Row([dbc.Col(kpi.card("Outbound throughput", _graph("outbound-throughput"),
-                                  html.Small("click a point to list its events", className="text-muted")), lg=8),
+                                  html.Div([html.Small("click a point to list its events", className="text-muted"),
+                                            compare.switch("outbound-compare", query)], className="d-flex")), lg=8),
                  dbc.Col(kpi.card("Outbound by MTA node (delivered)", _graph("outbound-nodes")), lg=4)],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("Message sizes", [_graph("outbound-sizes", 220), _graph("outbound-size-trend", 150)]),
@@ -56,10 +57,13 @@ def update_counters(search, _tick):
 @callback(Output("outbound-throughput", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_throughput(search, _tick, theme):
-    """Outbound throughput, stacked by outcome."""
-    flow = _data.load(traffic.throughput, _data.filters(search, direction="outbound"))
-    return no_update if flow is None else panels.throughput_figure(flow, "outbound", panels.OUTBOUND_AREA,
-                                                                   _data.theme_of(theme))
+    """Outbound throughput, stacked by outcome (with the previous period dashed when compare is on)."""
+    f = _data.filters(search, direction="outbound")
+    flow = _data.load(traffic.throughput, f)
+    if flow is None:
+        return no_update
+    fig = panels.throughput_figure(flow, "outbound", panels.OUTBOUND_AREA, _data.theme_of(theme))
+    return _compare.throughput_overlay(fig, search, f, traffic.throughput, "outbound", panels.OUTBOUND_AREA)
 
 
 @callback(Output("outbound-nodes", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
@@ -99,10 +103,13 @@ def drill_down(flow_click, node_click, search):
     if not click or not click.get("points"):
         return no_update
     start, end, key = panels.bucket_of(click, _data.filters(search).bucket_seconds)
+    if key == compare.PREVIOUS:
+        return no_update
     by = {"type": key} if dash.ctx.triggered_id == "outbound-throughput" else {"node": key, "type": "delivered"}
     return panels.events_href(search, start, end, direction="outbound", **by)
 
 
+_compare.register("outbound-compare")
 dash.clientside_callback(dash.ClientsideFunction("mailflow", "kpiBase"), Output("flow-sink", "data"),
                          Input("flow-kpi-base", "data"))
 dash.clientside_callback(dash.ClientsideFunction("mailflow", "sparkBase"), Output("flow-sink", "data",

@@ -3,12 +3,14 @@
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import figures, kpi, panels
+from components import compare, figures, kpi, panels
 from components.figures import empty_figure
 from components.grid import column, grid
-from pages import _data
+from components.theme import SEQUENCE
+from pages import _compare, _data
 from store import breakdown, performance
 
 dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
@@ -25,7 +27,7 @@ def _graph(id_: str, height: int = 230) -> dcc.Graph:
     return dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height), config={"displaylogo": False})
 
 
-def layout(**_query) -> html.Div:
+def layout(**query) -> html.Div:
     """Skeleton."""
     table = grid("perf-domains", COLUMNS, page_size=15, row_id="key")
     providers = html.Div([_graph("perf-providers", 300), grid("perf-provider-table", PROVIDER_COLUMNS, filters=False)])
@@ -36,7 +38,8 @@ def layout(**_query) -> html.Div:
                  for k, title in (("avg", "Average delivery time"), ("p95", "P95"), ("p99", "P99"))],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
-                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300)), lg=7)],
+                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300),
+                                  compare.switch("perf-compare", query)), lg=7)],
                 className="g-3 mb-3"),
         dbc.Row([dbc.Col(kpi.card("By destination domain", table, domain_note), lg=7),
                  dbc.Col(kpi.card("Delivery time by provider", providers, panels.download_link("perf-providers-csv")),
@@ -54,8 +57,8 @@ def _seconds(ms):
           Input("shell-theme", "data"))
 def update_performance(search, _tick, theme):
     """Gauges, histogram, trend and per-provider figures of outbound delivery times."""
-    theme = _data.theme_of(theme)
-    data = _data.load(performance.performance, _data.filters(search, direction="outbound"))
+    theme, f = _data.theme_of(theme), _data.filters(search, direction="outbound")
+    data = _data.load(performance.performance, f)
     if data is None:
         return (no_update,) * 7
     _data.clear_error()
@@ -67,7 +70,21 @@ def update_performance(search, _tick, theme):
             for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
     trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
                           x_range=panels.span(data), empty="No delivered events in this range")
+    if compare.enabled(search):
+        trend = _previous_trend(trend, search, f)
     return (*gauges, bars, trend, *_providers(data["by_provider"] or [], theme))
+
+
+def _previous_trend(fig, search: str, f):
+    """The trend figure plus the previous period's average and P95 (dashed, same colours as the current lines)."""
+    before = _data.load(performance.performance, _compare.previous(f))
+    if before is None:
+        return fig
+    frame = pd.DataFrame([{"time": p["time"], "avg": _seconds(p["avg_ms"]), "p95": _seconds(p["p95_ms"])}
+                          for p in before["trend"]])
+    # figures.lines colours its lines in sorted name order: "P95" before "average"
+    series = [("avg", "average", SEQUENCE[1]), ("p95", "P95", SEQUENCE[0])]
+    return compare.overlay(fig, frame, series, compare.previous_label(search), _compare.seconds(f))
 
 
 def _providers(rows: list[dict], theme: str) -> tuple:
@@ -109,3 +126,6 @@ def open_domain_events(cell, search):
     if not domain or domain == "(none)":
         return no_update
     return panels.events_href(search, direction="outbound", domain=domain)
+
+
+_compare.register("perf-compare")

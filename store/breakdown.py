@@ -1,5 +1,5 @@
-"""The "by X" tables: per node, zone, domain, provider, IP or category, counts per type, outcome rates, bytes and
-delivery times; sorted, top N plus one "other" row and a total row.
+"""The "by X" tables: per node, zone, domain, provider, IP, sender domain (outbound) or category, counts per type,
+outcome rates, bytes and delivery times; sorted, top N plus one "other" row and a total row.
 
 Only the histograms of the groups shown are summed (the expensive part); "other" gets the total minus those.
 """
@@ -13,7 +13,7 @@ from store.filters import EVENT_TYPES, FilterError, Filters
 from store.traffic import rates
 
 STATS_DIMS = ("node", "zone")
-DIMS = ("domain", "provider", "ip", "category")
+DIMS = ("domain", "provider", "ip", "sender", "category")
 HIST_DIMS = ("node", "zone", "domain", "provider")
 SORTS = ("total", *EVENT_TYPES, "received_bytes", "delivered_bytes", "delivery_rate", "bounce_rate",
          "deferral_rate", "avg_delivery_ms", "p95_delivery_ms", "key")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,14 @@ def _search(q: str | None, f: Filters) -> tuple[str, dict]:
     return "event_page", {"pattern": like_pattern(q) if q else None}
 
 
+def ip_value(raw: str) -> str:
+    """A sending-IP filter: an IPv4 or IPv6 address in its canonical text form."""
+    try:
+        return str(ipaddress.ip_address(raw.strip()))
+    except ValueError:
+        raise FilterError(f"ip must be an IPv4 or IPv6 address, not {raw[:45]!r}") from None
+
+
 def _event(row) -> dict:
     event = dict(row._mapping)
     ts = event.pop("ts").astimezone(UTC)
@@ -87,11 +96,15 @@ def _event(row) -> dict:
 
 
 def event_page(conn: Connection, f: Filters, *, event_type: str | None = None, queue_id: str | None = None,
-               q: str | None = None, cursor: str | None = None, limit: int = 50) -> dict:
-    """One page of events in [f.start, f.end) newest first, and the cursor of the next page (None at the end)."""
+               q: str | None = None, ip: str | None = None, sender: str | None = None, cursor: str | None = None,
+               limit: int = 50) -> dict:
+    """One page of events in [f.start, f.end) newest first, and the cursor of the next page (None at the end);
+    `ip` keeps the events sent from that local IP, `sender` those whose sender address is in that domain."""
     statement, terms = _search(q, f)
     cursor_ts, cursor_id = decode_cursor(cursor) if cursor else (f.end, "")
     params = f.params() | terms | {"event_type": event_type, "queue_id": queue_id, "limit": limit + 1,
+                                   "ip": ip_value(ip) if ip else None,
+                                   "sender": text_value("sender", sender).lower() if sender else None,
                                    "cursor_ts": cursor_ts, "cursor_id": cursor_id}
     queries.execute(conn, "custom_plans")
     queries.execute(conn, "raw_statement_timeout")

@@ -5,6 +5,10 @@ costs tens of milliseconds per thousand). Each row is aggregated once, at 5 minu
 merged from those. Delivery-time histograms travel sparse (bins + counts) and are merged into the stored dense
 arrays by `mf_hist_merge`, which touches only the bins that changed (measured: ~4 us against ~45 us for a dense
 280-bin merge per row). Keys are sorted so concurrent writers lock rollup rows in the same order.
+
+The dims (email_dim_*): domain, provider and ip for every event; category, reason and response for failures; and
+for outbound events the sender-reputation dims: sender (from-domain), ip_provider, and for failures ip_reason,
+sender_reason, plus ip_listing and sender_listing (response templates of reputation and blocklist replies).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from store import queries
-from store.responses import template
+from store.responses import listing, template
 
 RESOLUTIONS = {"5m": 300_000, "1h": 3_600_000, "1d": 86_400_000}
 DT_BINS = 280
 DT_RATIO = 1.08
 SIZE_EDGES = (10 * 1024, 100 * 1024, 1024**2, 10 * 1024**2, 25 * 1024**2)
 FAILURES = {"deferred", "bounced", "rejected", "greylisted"}
+HIST_DIMS = frozenset({"domain", "provider"})  # the dims whose rows keep a delivery-time histogram
 # upper edges of bins 1..DT_BINS-2, so a bisect (C) finds a bin without a log per event
 _DT_EDGES = [DT_RATIO ** i for i in range(1, DT_BINS - 1)]
 # Row positions (buffer.COLUMNS order), named once so the aggregation below stays readable.
@@ -86,17 +91,65 @@ class _Acc:
         return [b + 1 for b in bins], [self.dt_hist[b] for b in bins]
 
 
+class _DimAcc:
+    """The lighter sums of a dim row: no size or TLS/spam figures, a delivery-time histogram only for HIST_DIMS."""
+
+    __slots__ = ("events", "bytes", "dt_sum", "dt_n", "dt_hist")
+
+    def __init__(self):
+        self.events = self.bytes = self.dt_sum = self.dt_n = 0
+        self.dt_hist: dict[int, int] = defaultdict(int)
+
+    def add(self, size: int | None, dt: int | None, dt_b: int | None) -> None:
+        self.events += 1
+        if size is not None:
+            self.bytes += size
+        if dt is not None:
+            self.dt_sum += dt
+            self.dt_n += 1
+            if dt_b is not None:
+                self.dt_hist[dt_b] += 1
+
+    def merge(self, other: _DimAcc) -> None:
+        self.events += other.events
+        self.bytes += other.bytes
+        self.dt_sum += other.dt_sum
+        self.dt_n += other.dt_n
+        for b, n in other.dt_hist.items():
+            self.dt_hist[b] += n
+
+    sparse_dt = _Acc.sparse_dt
+
+
 def _dims(row) -> list[tuple[str, str]]:
     peer = row[TO_DOMAIN] if row[DIRECTION] == "outbound" else row[FROM_DOMAIN]
-    out = [("domain", peer or ""), ("provider", row[PROVIDER] or "other"), ("ip", row[LOCAL_IP] or "")]
-    if row[TYPE] in FAILURES:
+    ip, provider = row[LOCAL_IP] or "", row[PROVIDER] or "other"
+    out = [("domain", peer or ""), ("provider", provider), ("ip", ip)]
+    failed = row[TYPE] in FAILURES
+    if failed:
         out += [("category", row[CATEGORY] or ""), ("reason", row[REASON] or "other"),
                 ("response", template(row[RESPONSE]))]
+    if row[DIRECTION] == "outbound":
+        out += _sender_dims(row, ip, provider, failed)
     return out
 
 
-def _coarser(accs: dict[tuple, _Acc], width: int) -> dict[tuple, _Acc]:
-    out: dict[tuple, _Acc] = defaultdict(_Acc)
+def _sender_dims(row, ip: str, provider: str, failed: bool) -> list[tuple[str, str]]:
+    # Sender reputation (outbound only: our own IPs and sender domains). Pair keys join with "|", which neither an
+    # IP nor a domain can contain, so "ip|x".split("|", 1) recovers both parts.
+    sender = row[FROM_DOMAIN] or ""
+    out = [("sender", sender), ("ip_provider", f"{ip}|{provider}")]
+    if failed:
+        reason = row[REASON] or "other"
+        out += [("ip_reason", f"{ip}|{reason}"), ("sender_reason", f"{sender}|{reason}")]
+        if listing(row[RESPONSE], reason):
+            response = template(row[RESPONSE])
+            out += [("ip_listing", f"{ip}|{response}"), ("sender_listing", f"{sender}|{response}")]
+    return out
+
+
+def _coarser(accs: dict, width: int, kind: type = _Acc) -> dict:
+    out: dict = defaultdict(kind)
     for key, acc in accs.items():
         out[(key[0] - key[0] % width, *key[1:])].merge(acc)
     return out
@@ -105,17 +158,19 @@ def _coarser(accs: dict[tuple, _Acc], width: int) -> dict[tuple, _Acc]:
 def deltas(rows: list, spam_threshold: float = 5.0) -> dict[str, tuple[dict, dict]]:
     """Per resolution: ({stats key: acc}, {dim key: acc}) for a batch of new rows."""
     stats: dict[tuple, _Acc] = defaultdict(_Acc)
-    dims: dict[tuple, _Acc] = defaultdict(_Acc)
+    dims: dict[tuple, _DimAcc] = defaultdict(_DimAcc)
     width = RESOLUTIONS["5m"]
     for row in rows:
         bucket = row[TS] - row[TS] % width
         stats[(bucket, row[DIRECTION], row[TYPE], row[NODE], row[ZONE] or "")].add(row, spam_threshold)
+        size, dt = row[SIZE], row[DT]
+        dt_b = None if dt is None else dt_bin(dt)  # once per row, not once per dim
         for dim, key in _dims(row):
-            dims[(bucket, dim, row[DIRECTION], row[TYPE], key)].add(row, spam_threshold)
+            dims[(bucket, dim, row[DIRECTION], row[TYPE], key)].add(size, dt, dt_b if dim in HIST_DIMS else None)
     out = {"5m": (stats, dims)}
     for res, coarse in RESOLUTIONS.items():
         if res != "5m":
-            out[res] = (_coarser(stats, coarse), _coarser(dims, coarse))
+            out[res] = (_coarser(stats, coarse), _coarser(dims, coarse, _DimAcc))
     return out
 
 
@@ -135,10 +190,10 @@ def _stats_json(stats: dict[tuple, _Acc]) -> bytes:
     return _encode(out)
 
 
-def _dims_json(dims: dict[tuple, _Acc]) -> bytes:
+def _dims_json(dims: dict[tuple, _DimAcc]) -> bytes:
     out = []
     for k, a in sorted(dims.items()):
-        bins, counts = a.sparse_dt() if k[1] in ("domain", "provider") else (None, None)
+        bins, counts = a.sparse_dt() if k[1] in HIST_DIMS else (None, None)
         out.append({"bucket": _iso(k[0]), "dim": k[1], "direction": k[2], "event_type": k[3], "key": k[4],
                     "events": a.events, "bytes": a.bytes, "dt_sum": a.dt_sum, "dt_n": a.dt_n,
                     "dt_bins": bins, "dt_counts": counts})

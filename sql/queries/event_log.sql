@@ -30,6 +30,8 @@ WHERE ts >= :start AND ts < :end AND (ts, event_id) < (CAST(:cursor_ts AS timest
   AND (CAST(:domain AS text) IS NULL
        OR (direction = 'outbound' AND to_domain = :domain) OR (direction = 'inbound' AND from_domain = :domain))
   AND (CAST(:queue_id AS text) IS NULL OR queue_id = :queue_id)
+  AND (CAST(:ip AS inet) IS NULL OR local_ip = CAST(:ip AS inet))
+  AND (CAST(:sender AS text) IS NULL OR from_domain = :sender)
   AND (CAST(:pattern AS text) IS NULL
        OR to_address ILIKE :pattern OR from_address ILIKE :pattern OR message_id ILIKE :pattern)
 ORDER BY ts DESC, event_id DESC
@@ -52,6 +54,8 @@ WHERE ts >= :start AND ts < :end AND (ts, event_id) < (CAST(:cursor_ts AS timest
   AND (CAST(:provider AS text) IS NULL OR provider = :provider)
   AND (CAST(:domain AS text) IS NULL
        OR (direction = 'outbound' AND to_domain = :domain) OR (direction = 'inbound' AND from_domain = :domain))
+  AND (CAST(:ip AS inet) IS NULL OR local_ip = CAST(:ip AS inet))
+  AND (CAST(:sender AS text) IS NULL OR from_domain = :sender)
   AND (CAST(:queue_id AS text) IS NULL OR queue_id = :queue_id)
 ORDER BY ts DESC, event_id DESC
 LIMIT :limit

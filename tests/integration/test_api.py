@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 
 from ingest.derive import REASON_CLASSES, ProviderMap
+from store import reputation
+from store.filters import Filters
 from store.histogram import BRACKETS, edge_bin
-from store.responses import template
+from store.responses import listing, template
 from store.rollups import DT_RATIO, SIZE_EDGES
 from tests.integration.conftest import login, post, reset_everything, run_worker
 from tools.traffic import dataset
@@ -56,6 +58,7 @@ def reference(events: list[dict]) -> pd.DataFrame:
     df["response"] = [template(r if isinstance(r, str) else None) for r in df.smtp_response]
     df["zone"] = df.zone.fillna("")
     df["local_ip"] = df.local_ip.fillna("")
+    df["sender"] = [domain(f) if d == "outbound" else None for d, f in zip(df.direction, df.from_address, strict=True)]
     return df
 
 
@@ -144,7 +147,7 @@ def test_summary_counts_rates_and_bytes(loaded, params):
 
 
 KEY_COLUMN = {"domain": "peer", "provider": "provider", "node": "mta_node", "zone": "zone", "ip": "local_ip",
-              "category": "category"}
+              "sender": "sender", "category": "category"}
 
 
 def expected_group(part: pd.DataFrame) -> dict:
@@ -169,6 +172,8 @@ def check_group(row: dict, part: pd.DataFrame, with_p95: bool) -> None:
 @pytest.mark.parametrize("by, params", [("domain", {"range": "30d"}), ("provider", {"range": "7d"}),
                                         ("node", {"range": "24h"}), ("zone", {"range": "30d", "direction": "outbound"}),
                                         ("ip", {"range": "30d"}), ("category", {"range": "30d"}),
+                                        ("sender", {"range": "30d", "direction": "outbound"}),
+                                        ("sender", {"range": "7d", "sort": "bounce_rate", "limit": "3"}),
                                         ("domain", {"range": "30d", "sort": "bounced", "limit": "3"}),
                                         ("domain", {"range": "30d", "sort": "p95_delivery_ms", "limit": "5"}),
                                         ("domain", {"range": "30d", "domain": "yahoo.com"})])
@@ -177,6 +182,7 @@ def test_stats_groups_other_and_total(loaded, by, params):
     body = get(client, "stats", by=by, **params)
     frame = window(df, body)
     frame = frame[frame.direction == params["direction"]] if "direction" in params else frame
+    frame = frame[frame.direction == "outbound"] if by == "sender" else frame  # sender dims are outbound only
     frame = frame[frame.event_type.isin(FAILURES)] if by == "category" else frame
     frame = frame[frame.peer == params["domain"]] if "domain" in params else frame
     column, with_p95 = KEY_COLUMN[by], by in ("domain", "provider", "node", "zone")
@@ -283,7 +289,8 @@ def walk(client, **params) -> list[dict]:
 
 
 @pytest.mark.parametrize("params", [{}, {"type": "bounced", "direction": "outbound"}, {"q": "USER1"},
-                                    {"domain": "gmail.com", "node": "mta-01"}])
+                                    {"domain": "gmail.com", "node": "mta-01"}, {"ip": "192.0.2.11"},
+                                    {"sender": "SENDER3.example.net", "type": "bounced"}])
 def test_events_pagination_walks_everything_once_newest_first(loaded, params):
     client, df = loaded
     end = df.ts.max() + pd.Timedelta(milliseconds=1)
@@ -291,7 +298,11 @@ def test_events_pagination_walks_everything_once_newest_first(loaded, params):
     got = walk(client, **{"from": iso(start), "to": str(end.value // 10**6), "limit": "97"}, **params)
     frame = df[(df.ts >= start.floor("s")) & (df.ts < end)]
     if "type" in params:
-        frame = frame[(frame.event_type == params["type"]) & (frame.direction == params["direction"])]
+        frame = frame[(frame.event_type == params["type"]) & (frame.direction == params.get("direction", "outbound"))]
+    if "ip" in params:
+        frame = frame[frame.local_ip == params["ip"]]
+    if "sender" in params:
+        frame = frame[frame.sender == params["sender"].lower()]
     if "q" in params:
         hay = frame.to_address.fillna("") + "|" + frame.from_address.fillna("") + "|" + frame.message_id.fillna("")
         frame = frame[hay.str.lower().str.contains(params["q"].lower(), regex=False)]
@@ -326,7 +337,8 @@ def test_message_timeline(loaded):
     ("bounce-analysis", {"node": "mta-01"}), ("bounce-analysis", {"direction": ""}), ("summary", {"zone": ""}),
     ("summary", {"domain": "x", "provider": "y"}), ("events", {"type": "opened"}), ("events", {"cursor": "!!"}),
     ("events", {"cursor": "WyJ4IiwxXQ"}), ("events", {"limit": "501"}), ("events", {"q": "x" * 201}),
-    ("events", {"sort": "ts"}), ("events", {"q": "user", "range": "30d"}),
+    ("events", {"sort": "ts"}), ("events", {"q": "user", "range": "30d"}), ("events", {"ip": "192.0.2.999"}),
+    ("events", {"sender": ""}), ("stats", {"by": "sender", "provider": "gmail"}),
 ])
 def test_bad_parameters_answer_400_json(loaded, path, params):
     client, _ = loaded
@@ -388,3 +400,38 @@ def test_no_parameter_value_from_the_openapi_document_causes_a_500(loaded):
                     assert response.mimetype == "text/csv" and response.get_data()
                     continue
                 assert response.is_json and (response.status_code == 200) == ("error" not in response.json)
+
+
+@pytest.mark.parametrize("by, column", [("ip", "local_ip"), ("sender", "sender")])
+def test_reputation_tables_match_raw_events(loaded, engine, by, column):
+    client, df = loaded
+    with engine.connect() as conn:
+        body = reputation.reputation(conn, Filters.from_query({"range": "30d"}), by, limit=5)
+    frame = window(df, body)
+    frame = frame[frame.direction == "outbound"]
+    assert body["keys"] == frame[column].nunique()
+    for row in body["groups"]:
+        part = frame[frame[column] == (row["key"] or "")]
+        assert {t: row[t] for t in TYPES} == type_counts(part)
+        failed = part[part.event_type.isin(FAILURES)]
+        assert {r["reason"]: r["failures"] for r in row["reasons"]} == failed.groupby("reason").size().to_dict()
+        listed = failed[[listing(r, c) for r, c in zip(failed.smtp_response, failed.reason, strict=True)]]
+        assert {r["response"]: r["failures"] for r in row["listings"]} == listed.groupby("response").size().to_dict()
+        trend = [p for p in body["trend"] if p["key"] == row["key"]]
+        assert sum(p["bounced"] for p in trend) == row["bounced"]
+    assert [g["total"] for g in body["groups"]] == sorted((g["total"] for g in body["groups"]), reverse=True)
+
+
+def test_provider_matrix_matches_raw_events(loaded, engine):
+    client, df = loaded
+    with engine.connect() as conn:
+        body = reputation.provider_matrix(conn, Filters.from_query({"range": "7d"}))
+    frame = window(df, body)
+    frame = frame[frame.direction == "outbound"]
+    expected = frame.groupby(["local_ip", "provider", "event_type"]).size()
+    assert len(body["cells"]) == frame.groupby(["local_ip", "provider"]).ngroups
+    for cell in body["cells"]:
+        key = (cell["ip"] or "", cell["provider"])
+        assert [cell[t] for t in ("received", "delivered", "bounced")] == [
+            int(expected.get((*key, t), 0)) for t in ("received", "delivered", "bounced")]
+        assert cell["delivery_rate"] == (round(cell["delivered"] / cell["received"], 4) if cell["received"] else None)

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from store import counters, rollups
-from store.responses import template
+from store.responses import listing, template
 
 
 @pytest.mark.parametrize("ms", [1, 7, 999, 1000, 1840, 60_000, 3_600_000, 86_400_000])
@@ -59,3 +59,44 @@ def test_recent_seconds_round_trip():
     now_ms = 1_000_000_000
     counters.publish(conn, [_row(now_ms - 2000), _row(now_ms - 2000, "received"), _row(now_ms - 1000)], now_ms)
     assert counters.recent_seconds(conn, now=now_ms / 1000) == [[999_998, 1, 1], [999_999, 0, 1]]
+
+
+def _sent(event_type="delivered", ip="192.0.2.10", sender="news.example", reason=None, response=None):
+    row = list(_row(0, event_type))
+    row[10], row[13], row[17], row[20] = sender, ip, response, reason
+    return tuple(row)
+
+
+def test_sender_dims_pair_ip_and_sender_with_provider_reason_and_listing():
+    spamhaus = "554 5.7.1 Client host [192.0.2.10] blocked using zen.spamhaus.org"
+    rows = [_sent(), _sent("bounced", reason="reputation", response=spamhaus),
+            _sent("bounced", reason="recipient", response="550 5.1.1 <a@b.example>: User unknown")]
+    _, dims = rollups.deltas(rows)["1h"]
+    assert dims[(0, "sender", "outbound", "delivered", "news.example")].events == 1
+    assert dims[(0, "ip_provider", "outbound", "bounced", "192.0.2.10|gmail")].events == 2
+    assert dims[(0, "ip_reason", "outbound", "bounced", "192.0.2.10|recipient")].events == 1
+    assert dims[(0, "sender_reason", "outbound", "bounced", "news.example|reputation")].events == 1
+    listed = {k[1:] for k in dims if k[1].endswith("_listing")}
+    assert listed == {(d, "outbound", "bounced", f"{key}|{template(spamhaus)}")
+                      for d, key in (("ip_listing", "192.0.2.10"), ("sender_listing", "news.example"))}
+
+
+def test_inbound_rows_get_no_sender_dims():
+    row = list(_sent())
+    row[3] = "inbound"
+    _, dims = rollups.deltas([tuple(row)])["5m"]
+    assert {k[1] for k in dims} == {"domain", "provider", "ip"}
+
+
+@pytest.mark.parametrize("response, reason, expected", [
+    ("554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using zen.spamhaus.org", "other", True),
+    ("550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Part of their network is on our block list "
+     "(S3150)", None, True),
+    ("421-4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your IP", "throttling", True),
+    ("421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to user complaints", "throttling", True),
+    ("550 5.7.1 Message rejected by policy", "reputation", True),
+    ("550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown", "recipient", False),
+    (None, "throttling", False),
+])
+def test_listing_recognises_reputation_replies(response, reason, expected):
+    assert listing(response, reason) is expected
