@@ -77,7 +77,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description="Run Mailflow: web + worker + scheduler (python run.py --help)")
     parser.add_argument("--demo", action="store_true", help="backfill 7 days of demo history, then live traffic")
-    parser.add_argument("--demo-events", type=int, default=600_000, help="about how many events of history")
+    parser.add_argument("--demo-events", type=int, default=500_000, help="about how many events of history")
     parser.add_argument("--demo-rate", type=float, default=0.0,
                         help="live demo events/s at the daily peak (default: the history's own rate)")
     parser.add_argument("--workers", type=int, default=None, help="RQ worker processes (1; 2 with --demo)")

@@ -18,9 +18,13 @@ import time
 from pathlib import Path
 from queue import Queue
 
+import msgspec
+
 from tools.outbox import Outbox
 from tools.scenario import DAY_MS, EVENTS_PER_MESSAGE, Scenario
 from tools.send import Poster
+
+_encoder = msgspec.json.Encoder()
 
 
 class Sender:
@@ -36,9 +40,10 @@ class Sender:
 
     def _run(self, poster: Poster) -> None:
         while (batch := self.pending.get()) is not None:
+            encoded = _encoder.encode(batch)  # msgspec: several times faster than json, on a busy 2-core box
             for _attempt in range(5):  # a 429/503 is retried after a pause; a 4xx would be a generator bug
                 try:
-                    status, body = poster.post(batch)
+                    status, body = poster.post(encoded)
                 except OSError as exc:
                     status, body = 0, {"error": str(exc)}
                 if status == 202:
@@ -91,10 +96,11 @@ def backfill(scenario: Scenario, sender: Sender, outbox: Outbox, days: float, re
     sender.pending.put(batch)
     total += len(batch)
     sender.pending.join()
+    posted = time.monotonic() - began
     while redis_url and written(redis_url) - before < sender.accepted:
         time.sleep(0.2)  # the writers are busy: poll their counter until every accepted event is in PostgreSQL
     print(f"backfill 100% ({total:,} events posted, {sender.accepted:,} accepted and written) in "
-          f"{time.monotonic() - began:.1f} s", flush=True)
+          f"{time.monotonic() - began:.1f} s (all accepted after {posted:.1f} s)", flush=True)
     return total
 
 
@@ -124,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="the ingest URL")
     parser.add_argument("--key", required=True)
     parser.add_argument("--state", type=Path, required=True, help="where to keep the nodes' queues (JSON)")
-    parser.add_argument("--events", type=int, default=600_000, help="about how many events of history")
+    parser.add_argument("--events", type=int, default=500_000, help="about how many events of history")
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--rate", type=float, default=0.0,
                         help="live events/s at the daily peak (0: the rate of the history)")

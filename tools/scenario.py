@@ -7,6 +7,7 @@ nights, lighter weekends) and the incidents, anchored to the moment the demo sta
   ("451 4.7.500 Server busy") and retried until it ends, so the deferred queue builds up and drains;
 - a blocklisting of one sending IP four days ago, 09:00-23:00 UTC: much of its mail bounces with Spamhaus replies;
 - one node (mta-02) quiet for an hour yesterday, 20:00-21:00 UTC (its share goes to the other nodes);
+- one small destination (globex5.net) unreachable all week: its mail waits in the queue for two days, then bounces;
 - the same Microsoft incident again, live, from 3 to 15 minutes after the start, so the Queue page moves.
 
 `messages(start, end)` yields each message's events (tools.traffic's life cycle, changed by the incidents) in order of
@@ -29,6 +30,8 @@ BLOCKED_IP = IPS["mta-03"][0]
 SENDERS = (("news@news.shopmail.example", 45), ("billing@billing.example.com", 20),
            ("no-reply@notify.example.org", 25), ("support@mail.example.net", 10))
 MICROSOFT = frozenset({"outlook.com", "hotmail.com"})
+UNREACHABLE = frozenset({"globex5.net"})  # its MX never answers all week: deferred for days, then bounced
+GIVE_UP_MS = 2 * 86_400_000
 BUSY = ("451 4.7.500 Server busy. Please try again later from [{ip}]. (S77719) "
         "[DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]")
 LISTED = ("554 5.7.1 Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; "
@@ -136,30 +139,49 @@ class Scenario:
                                     "bounce_category": "blacklist", "smtp_code": 554 if "zen" in (
                                         reply := self.rng.choice(LISTED)) else 550,
                                     "smtp_response": reply.format(ip=ip)}]
+        if domain in UNREACHABLE and first["event_type"] == "received":
+            return self._unreachable(events)
         busy = self.active("provider", ts)
         if busy and domain in MICROSOFT and first["event_type"] == "received" and self.rng.random() < 0.85:
             return self._deferred_until(events, busy.end_ms, ip)
         return events
 
+    def _retries(self, first: dict, until_ms: int, reply: str, category: str, mx: str) -> tuple[list[dict], int]:
+        """Deferred attempts with ZoneMTA-like growing gaps while before until_ms; (events, next attempt time)."""
+        out, t, attempt = [], first["timestamp"], 1
+        while True:
+            t += int(self.rng.uniform(0.6, 1.0) * min(5 * MINUTE_MS * 2 ** (attempt - 1), 3 * HOUR_MS))
+            if t >= until_ms:
+                return out, t
+            out.append(first | {"event_id": f"{first['queue_id']}.001.DEFERRED.{attempt}", "event_type": "deferred",
+                                "timestamp": t, "attempt": attempt, "bounce_category": category, "mx_host": mx,
+                                "delivery_time_ms": t - first["timestamp"], "smtp_response": reply})
+            attempt += 1
+
     def _deferred_until(self, events: list[dict], end_ms: int, ip: str) -> list[dict]:
         first, last = events[0], events[-1]
-        out, t, attempt = [first], first["timestamp"], 1
         mx = last.get("mx_host") or "outlook-com.olc.protection.outlook.com"
-        while t < end_ms:  # ZoneMTA retries with growing gaps; each try meets the incident until it ends
-            t += int(self.rng.uniform(0.5, 1.0) * min(5 * MINUTE_MS * attempt, 30 * MINUTE_MS))
-            if t >= end_ms:
-                break
-            out.append(first | {"event_id": f"{first['queue_id']}.001.DEFERRED.{attempt}", "event_type": "deferred",
-                                "timestamp": t, "attempt": attempt, "bounce_category": "rate", "mx_host": mx,
-                                "delivery_time_ms": t - first["timestamp"], "smtp_response": BUSY.format(ip=ip)})
-            attempt += 1
-        t = max(t, end_ms) + int(self.rng.uniform(5_000, 10 * MINUTE_MS))
+        out, t = self._retries(first, end_ms, BUSY.format(ip=ip), "rate", mx)
+        t = max(t, end_ms) + int(self.rng.uniform(5_000, 10 * MINUTE_MS))  # the first try after the incident
         done = {k: v for k, v in last.items() if k != "bounce_category"}
-        out.append(done | {"event_id": f"{first['queue_id']}.001.ACCEPTED.{attempt}", "event_type": "delivered",
-                           "timestamp": t, "attempt": attempt, "delivery_time_ms": t - first["timestamp"],
-                           "smtp_code": 250, "mx_host": mx,
-                           "smtp_response": f"250 2.6.0 <{first['queue_id']}@{first['mta_node']}> Queued mail"})
-        return out
+        attempt = len(out) + 1
+        return [first, *out, done | {
+            "event_id": f"{first['queue_id']}.001.ACCEPTED.{attempt}", "event_type": "delivered", "timestamp": t,
+            "attempt": attempt, "delivery_time_ms": t - first["timestamp"], "smtp_code": 250, "mx_host": mx,
+            "smtp_response": f"250 2.6.0 <{first['queue_id']}@{first['mta_node']}> Queued mail"}]
+
+    def _unreachable(self, events: list[dict]) -> list[dict]:
+        # a domain whose MX never answers: retried for two days (the queue's oldest entries), then bounced
+        first = events[0]
+        mx = f"mx.{first['to_address'].rpartition('@')[2]}"
+        out, t = self._retries(first, first["timestamp"] + GIVE_UP_MS, "Connection timed out after 120 seconds",
+                               "network", mx)
+        attempt = len(out) + 1
+        return [first, *out, first | {
+            "event_id": f"{first['queue_id']}.001.REJECTED.{attempt}", "event_type": "bounced", "timestamp": t,
+            "attempt": attempt, "delivery_time_ms": t - first["timestamp"], "bounce_category": "network",
+            "mx_host": mx, "smtp_response": "Delivery failed: retries exhausted (Connection timed out after 120 "
+                                            "seconds)"}]
 
     def _unique(self, events: list[dict]) -> list[dict]:
         # one moment per event, as a real log has: a clash moves the event by a millisecond

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from ingest.schema import parse_events
-from tools.scenario import BLOCKED_IP, DAY_MS, HOUR_MS, MICROSOFT, Scenario, rhythm
+from tools.outbox import Outbox
+from tools.scenario import BLOCKED_IP, DAY_MS, GIVE_UP_MS, HOUR_MS, MICROSOFT, UNREACHABLE, Scenario, rhythm
 
 # Wednesday 2025-12-03 12:00 UTC: the history then covers the previous Wednesday .. this one, a weekend included
 ANCHOR = 1_764_763_200_000
@@ -107,3 +108,35 @@ def test_the_ingest_validator_accepts_every_event(week):
     rows, rejected = parse_events(json.dumps(events).encode(), max_events=len(events), retention_days=30,
                                   now_ms=ANCHOR + 60 * 60_000)
     assert rejected == [] and len(rows) == len(events)
+
+
+def test_an_unreachable_domain_is_retried_for_two_days_then_bounced(week):
+    _scenario, messages = week
+    stuck = [m for m in messages if m[0]["direction"] == "outbound" and m[0]["event_type"] == "received"
+             and m[0]["to_address"].rpartition("@")[2] in UNREACHABLE]
+    assert len(stuck) > 5
+    for message in stuck:
+        assert {e["event_type"] for e in message[1:-1]} == {"deferred"} and len(message) > 5
+        assert message[-1]["event_type"] == "bounced"
+        assert message[-1]["timestamp"] - message[0]["timestamp"] >= GIVE_UP_MS
+
+
+def test_the_outbox_queue_holds_exactly_the_outbound_mail_in_flight(week):
+    _scenario, messages = week
+    outbox = Outbox()
+    for message in messages:
+        outbox.track(message, ANCHOR)
+    in_flight = {m[0]["queue_id"]: m for m in messages if m[0]["direction"] == "outbound"
+                 and m[0]["timestamp"] <= ANCHOR < m[-1]["timestamp"]}
+    assert set(outbox.queue) == set(in_flight) and len(in_flight) > 10
+    for qid, entry in outbox.queue.items():
+        posted = [e for e in in_flight[qid] if e["timestamp"] <= ANCHOR]
+        waiting = posted[-1]["event_type"] == "deferred"
+        assert entry["deferred"] == (posted[-1]["attempt"] if waiting else 0)
+        assert (entry["queued"] > ANCHOR) == waiting  # a deferred entry waits for its next attempt
+    # posting what comes next takes each message out of the queue at its final event
+    for message in in_flight.values():
+        for event in message:
+            if event["timestamp"] > ANCHOR:
+                outbox.later(event, message)
+    assert outbox.due(max(m[-1]["timestamp"] for m in in_flight.values())) and outbox.queue == {}
