@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(env)
         commands = procfile()
         children.run(["sh", "-c", commands["release"]], ROOT, env)
+        if stop.received is not None:  # Ctrl-C while the servers started or migrations ran: go no further
+            return children.supervise(procs, stop)
         # first start: an `admin` user with a random password, printed once (README "Security")
         admin = children.run([sys.executable, "-m", "webauth", "ensure-admin"], ROOT, env)
         procs["web"] = start("web", commands["web"], env)

@@ -10,6 +10,7 @@ start time), waits, and SIGKILLs what is left. Run as `python -m launcher.watchd
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -35,8 +36,9 @@ class Watchdog:
 
     def done(self) -> None:
         """Everything was stopped cleanly: let the watchdog exit without touching anything."""
-        self._send("done")
-        self.proc.stdin.close()
+        with contextlib.suppress(OSError):  # a watchdog that is already gone has nothing left to do
+            self._send("done")
+            self.proc.stdin.close()
         self.proc.wait(timeout=10)
 
     def _send(self, line: str) -> None:
