@@ -7,7 +7,7 @@ nights, lighter weekends) and the incidents, anchored to the moment the demo sta
   ("451 4.7.500 Server busy") and retried until it ends, so the deferred queue builds up and drains;
 - a blocklisting of one sending IP four days ago, 09:00-23:00 UTC: much of its mail bounces with Spamhaus replies;
 - one node (mta-02) quiet for an hour yesterday, 20:00-21:00 UTC (its share goes to the other nodes);
-- one small destination (globex5.net) unreachable all week: its mail waits in the queue for two days, then bounces;
+- one small destination (initech9.net) unreachable all week: its mail waits in the queue for two days, then bounces;
 - the same Microsoft incident again, live, from 3 to 15 minutes after the start, so the Queue page moves.
 
 `messages(start, end)` yields each message's events (tools.traffic's life cycle, changed by the incidents) in order of
@@ -30,7 +30,7 @@ BLOCKED_IP = IPS["mta-03"][0]
 SENDERS = (("news@news.shopmail.example", 45), ("billing@billing.example.com", 20),
            ("no-reply@notify.example.org", 25), ("support@mail.example.net", 10))
 MICROSOFT = frozenset({"outlook.com", "hotmail.com"})
-UNREACHABLE = frozenset({"globex5.net"})  # its MX never answers all week: deferred for days, then bounced
+UNREACHABLE = frozenset({"initech9.net"})  # its MX never answers all week: deferred for days, then bounced
 GIVE_UP_MS = 2 * 86_400_000
 BUSY = ("451 4.7.500 Server busy. Please try again later from [{ip}]. (S77719) "
         "[DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]")

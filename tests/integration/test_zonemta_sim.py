@@ -30,7 +30,7 @@ NODES = ("mta-01", "mta-02", "mta-03", "mta-04")
 def demo_week(tmp_path):
     """Three days of the demo scenario up to now, and the queue file of what is still in flight."""
     anchor = int(time.time() * 1000) - 60_000
-    scenario = Scenario(anchor, seed=5, peak_rate=Scenario.peak_for(20_000, anchor - 3 * DAY_MS, anchor))
+    scenario = Scenario(anchor, seed=5, peak_rate=Scenario.peak_for(40_000, anchor - 3 * DAY_MS, anchor))
     outbox, events = Outbox(), []
     for message in scenario.messages(anchor - 3 * DAY_MS, anchor):
         events += [e for e in message if e["timestamp"] <= anchor]
@@ -104,4 +104,4 @@ def test_our_poller_reads_the_demo_queues_with_reasons_from_the_posted_events(cl
     # the Microsoft incident of the history is long over: what waits now is the unreachable domain's mail
     waiting = sum(1 for e in outbox.queue.values() if e["deferred"] and e["queued"] > time.time() * 1000 + 60_000)
     assert reasons == {"timeout": body["totals"]["deferred"]} and body["totals"]["deferred"] >= waiting > 0
-    assert body["oldest"]["recipient_domain"] == "globex5.net"  # retried for days: the oldest in the queue
+    assert body["oldest"]["recipient_domain"] == "initech9.net"  # retried for days: the oldest in the queue
