@@ -98,37 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     services = embedded.Services(data_dir)
     procs: dict[str, subprocess.Popen] = {}
     try:
-        env = prepare_env(services, data_dir, watchdog)
-        if args.demo:
-            nodes, env["ZONEMTA_NODES"] = demo.node_commands(data_dir)
-            env["MAILFLOW_DEMO"] = "1"
-            for name, argv_ in nodes.items():
-                procs[name] = children.spawn(argv_, ROOT, env)
-        settings = Settings.from_env(env)
-        commands = procfile()
-        children.run(["sh", "-c", commands["release"]], ROOT, env)
-        if stop.received is not None:  # Ctrl-C while the servers started or migrations ran: go no further
-            return children.supervise(procs, stop)
-        # first start: an `admin` user with a random password, printed once (README "Security")
-        admin = children.run([sys.executable, "-m", "webauth", "ensure-admin"], ROOT, env)
-        procs["web"] = start("web", commands["web"], env)
-        for n in range(args.workers or (2 if args.demo else 1)):
-            procs[f"worker{n + 1}"] = start(f"worker{n + 1}", commands["worker"], env)
-        procs["scheduler"] = start("scheduler", commands["scheduler"], env)
-        url = f"http://127.0.0.1:{settings.port}/"
-        if not wait_healthy(url, procs, stop):
-            if stop.received is not None or any(p.poll() is not None for p in procs.values()):
-                return children.supervise(procs, stop)
-            print(f"[run] {url}healthz did not answer yet; the banner follows anyway", flush=True)
-        text = console.banner(url, settings.ingest_api_keys[0], data_dir, env["LOG_LEVEL"], args.demo)
-        console.write_banner(data_dir, text)
-        # the first admin password is shown in this console only, never stored in banner.txt
-        print("\n" + text + ("\n" + admin if admin else "") + "\n", flush=True)
-        if args.demo:
-            command = demo.sender_command(url, settings.ingest_api_keys[0], data_dir, args.demo_events,
-                                          args.demo_rate)
-            procs["demo"] = start("demo", command, env)
-        return children.supervise(procs, stop)
+        return run(args, data_dir, stop, watchdog, services, procs)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -140,3 +110,38 @@ def main(argv: list[str] | None = None) -> int:
         services.stop()
         watchdog.done()
         print("[run] stopped.", flush=True)
+
+
+def run(args: argparse.Namespace, data_dir: Path, stop: children.StopSignals, watchdog: Watchdog,
+        services: embedded.Services, procs: dict[str, subprocess.Popen]) -> int:
+    """Start everything into `procs` (the caller stops them) and supervise; the launcher's exit code."""
+    env = prepare_env(services, data_dir, watchdog)
+    if args.demo:
+        nodes, env["ZONEMTA_NODES"] = demo.node_commands(data_dir)
+        env["MAILFLOW_DEMO"] = "1"
+        for name, argv in nodes.items():
+            procs[name] = children.spawn(argv, ROOT, env)
+    settings = Settings.from_env(env)
+    commands = procfile()
+    children.run(["sh", "-c", commands["release"]], ROOT, env)
+    if stop.received is not None:  # Ctrl-C while the servers started or migrations ran: go no further
+        return children.supervise(procs, stop)
+    # first start: an `admin` user with a random password, printed once (README "Security")
+    admin = children.run([sys.executable, "-m", "webauth", "ensure-admin"], ROOT, env)
+    procs["web"] = start("web", commands["web"], env)
+    for n in range(args.workers or (2 if args.demo else 1)):
+        procs[f"worker{n + 1}"] = start(f"worker{n + 1}", commands["worker"], env)
+    procs["scheduler"] = start("scheduler", commands["scheduler"], env)
+    url = f"http://127.0.0.1:{settings.port}/"
+    if not wait_healthy(url, procs, stop):
+        if stop.received is not None or any(p.poll() is not None for p in procs.values()):
+            return children.supervise(procs, stop)
+        print(f"[run] {url}healthz did not answer yet; the banner follows anyway", flush=True)
+    key = settings.ingest_api_keys[0]
+    text = console.banner(url, key, data_dir, env["LOG_LEVEL"], args.demo)
+    console.write_banner(data_dir, text)
+    # the first admin password is shown in this console only, never stored in banner.txt
+    print("\n" + text + ("\n" + admin if admin else "") + "\n", flush=True)
+    if args.demo:
+        procs["demo"] = start("demo", demo.sender_command(url, key, data_dir, args.demo_events, args.demo_rate), env)
+    return children.supervise(procs, stop)
