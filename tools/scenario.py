@@ -108,11 +108,11 @@ class Scenario:
         if quiet and node == quiet.target:
             node = self.rng.choice([n for n in NODES if n != quiet.target])
         ip = self.rng.choice(IPS[node])
+        sender = self.rng.choices([s for s, _ in SENDERS], [w for _, w in SENDERS])[0]
         for event in events:
             event["mta_node"] = node
             if not inbound:
-                event["local_ip"] = ip
-                event["from_address"] = self.rng.choices([s for s, _ in SENDERS], [w for _, w in SENDERS])[0]
+                event["local_ip"], event["from_address"] = ip, sender
         if not inbound:
             events = self._incidents(events, ts, ip)
         return self._unique(self._resume_after_outage(events))

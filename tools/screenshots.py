@@ -4,7 +4,8 @@
 [--range 7d] [--out docs/screenshots]` logs in through the login form with Playwright driving Debian's Chromium
 (/usr/bin/chromium; Playwright's own browser download is not used), finds the pages from the top bar's links (so a
 new page is included without changing this tool), adds one message timeline, and saves each page at 1600x1000 as
-<page>-light.png and <page>-kiosk.png. A page is taken once Dash has nothing loading and the counters have settled.
+<page>-light.png and <page>-kiosk.png. A page is taken once Dash has nothing loading, the counters have
+settled and the live feed is connected.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ VIEWPORT = {"width": 1600, "height": 1000}
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 SETTLED = """() => !document.querySelector('[data-dash-is-loading="true"]')
   && [...document.querySelectorAll('[data-settled]')].every(el => el.dataset.settled === '1')
-  && !document.querySelector('.dash-spinner, ._dash-loading')"""
+  && !document.querySelector('.dash-spinner, ._dash-loading')
+  && document.getElementById('live-status')?.textContent !== 'connecting'"""
 
 
 def chromium() -> str:

@@ -54,6 +54,7 @@ def test_every_event_has_its_own_millisecond_and_consistent_delivery_times(week)
     assert len(stamps) == len(set(stamps))
     for message in messages:
         start = message[0]["timestamp"]
+        assert len({(e["mta_node"], e.get("from_address"), e.get("local_ip")) for e in message}) == 1
         assert [e["timestamp"] for e in message] == sorted(e["timestamp"] for e in message)
         assert all(e["delivery_time_ms"] == e["timestamp"] - start for e in message if "delivery_time_ms" in e)
 
