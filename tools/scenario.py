@@ -185,6 +185,8 @@ class Scenario:
 
     def _unique(self, events: list[dict]) -> list[dict]:
         # one moment per event, as a real log has: a clash moves the event by a millisecond
+        if len(self._used) > 2_000_000:  # live for days: forget moments long past (messages start in order)
+            self._used = {t for t in self._used if t > events[0]["timestamp"] - DAY_MS}
         start = None
         for event in events:
             t = event["timestamp"]
