@@ -121,6 +121,7 @@ def run(args: argparse.Namespace, data_dir: Path, stop: children.StopSignals, wa
         env["MAILFLOW_DEMO"] = "1"
         for name, argv in nodes.items():
             procs[name] = children.spawn(argv, ROOT, env)
+            watchdog.guard_group(procs[name].pid)
     settings = Settings.from_env(env)
     commands = procfile()
     children.run(["sh", "-c", commands["release"]], ROOT, env)
@@ -132,6 +133,8 @@ def run(args: argparse.Namespace, data_dir: Path, stop: children.StopSignals, wa
     for n in range(args.workers or (2 if args.demo else 1)):
         procs[f"worker{n + 1}"] = start(f"worker{n + 1}", commands["worker"], env)
     procs["scheduler"] = start("scheduler", commands["scheduler"], env)
+    for name in ("web", "scheduler", *(n for n in procs if n.startswith("worker"))):
+        watchdog.guard_group(procs[name].pid)
     url = f"http://127.0.0.1:{settings.port}/"
     if not wait_healthy(url, procs, stop):
         if stop.received is not None or any(p.poll() is not None for p in procs.values()):
@@ -144,4 +147,5 @@ def run(args: argparse.Namespace, data_dir: Path, stop: children.StopSignals, wa
     print("\n" + text + ("\n" + admin if admin else "") + "\n", flush=True)
     if args.demo:
         procs["demo"] = start("demo", demo.sender_command(url, key, data_dir, args.demo_events, args.demo_rate), env)
+        watchdog.guard_group(procs["demo"].pid)
     return children.supervise(procs, stop)
