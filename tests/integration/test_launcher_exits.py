@@ -96,7 +96,7 @@ def test_nothing_outlives_the_launcher(tmp_path, way):
                      "postgres", "redis-server", "launcher.watchdog"):
             assert part in kinds, f"{part} not found among {_names(procs)}"
         code = _ended(run, way)
-        left = wait_gone(procs, 30)  # after SIGKILL the watchdog needs a moment to stop the servers
+        left = wait_gone(procs, 45)  # after SIGKILL: children (up to 15 s), then the servers
         assert left == [], f"left running after {way}: {_names(left)}\n{run.output()}"
     finally:
         if run.proc.poll() is None:
