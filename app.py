@@ -10,7 +10,7 @@ import os
 
 import dash
 import redis
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 
 import api
 import ingest
@@ -87,4 +87,5 @@ def _layout():
         return shell.layout()
     who = getattr(g, "identity", None)
     return shell.layout(user=who.name if who and who.kind == "user" else None,
-                        is_admin=bool(who and who.is_admin), csrf=views.csrf_token())
+                        is_admin=bool(who and who.is_admin), csrf=views.csrf_token(),
+                        demo=current_app.extensions["settings"].demo)

@@ -61,6 +61,7 @@ class Settings:
     frame_ancestors: tuple[str, ...] = ()
     metrics_token: str | None = None
     ws_max_per_user: int = 200
+    demo: bool = False  # MAILFLOW_DEMO: the data is generated (make demo); the navbar says so
 
     @property
     def embedded(self) -> bool:
@@ -171,6 +172,13 @@ def _rate(raw: str) -> str:
     return raw
 
 
+def _flag(raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError("must be 1/true/yes or 0/false/no")
+    return value in ("1", "true", "yes")
+
+
 def _float(raw: str) -> float:
     try:
         return float(raw)
@@ -252,4 +260,5 @@ _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "frame_ancestors": ("FRAME_ANCESTORS", _origins),
     "metrics_token": ("METRICS_TOKEN", _secret),
     "ws_max_per_user": ("WS_MAX_PER_USER", _int_between(1, 100_000)),
+    "demo": ("MAILFLOW_DEMO", _flag),
 }

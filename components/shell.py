@@ -56,10 +56,18 @@ def _controls() -> html.Div:
     )
 
 
-def layout(user: str | None = None, is_admin: bool = False, csrf: str | None = None) -> html.Div:
+def _demo_badge() -> dbc.Badge:
+    # generated data must never pass for a real site's: said in the top bar and, on wall screens, in a corner
+    return dbc.Badge("DEMO", id="shell-demo", color="warning", text_color="dark", className="demo-badge me-3",
+                     title="Generated demo data (make demo): not a real mail site")
+
+
+def layout(user: str | None = None, is_admin: bool = False, csrf: str | None = None,
+           demo: bool = False) -> html.Div:
     """The whole-app layout: location, refresh timer, top bar (with the logged-in user), error banner, pages."""
     bar = dbc.Navbar(
-        dbc.Container([dbc.NavbarBrand("✉ Mailflow", href="/", className="fw-bold me-4"),
+        dbc.Container([dbc.NavbarBrand("✉ Mailflow", href="/", className="fw-bold " + ("me-2" if demo else "me-4")),
+                       _demo_badge() if demo else None,
                        dbc.Nav(_nav_links(is_admin), pills=True, className="me-auto"), _controls(),
                        _account(user, csrf)], fluid=True),
         id="shell-navbar", color="dark", dark=True, className="mb-3 shell-navbar",
@@ -70,6 +78,7 @@ def layout(user: str | None = None, is_admin: bool = False, csrf: str | None = N
          dcc.Store(id="shell-theme", data="light"),
          dcc.Store(id="shell-sink"),
          bar,
+         html.Div("DEMO", className="demo-corner", title="Generated demo data") if demo else None,
          dbc.Container([dbc.Alert(id="shell-alert", is_open=False, color="danger", dismissable=True,
                                   className="shell-alert"),
                         dash.page_container], fluid=True, id="shell-body")],

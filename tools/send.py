@@ -24,9 +24,10 @@ class Poster:
         self.url, self.key, self.timeout = urlsplit(url), key, timeout
         self.conn: http.client.HTTPConnection | None = None
 
-    def post(self, events: list[dict]) -> tuple[int, dict]:
-        """POST one batch; return (status, JSON body). Reconnects once after a dropped connection."""
-        body = json.dumps(events).encode()
+    def post(self, events: list[dict] | bytes) -> tuple[int, dict]:
+        """POST one batch (events, or their JSON already encoded); return (status, JSON body). Reconnects once
+        after a dropped connection."""
+        body = events if isinstance(events, bytes) else json.dumps(events).encode()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"}
         for attempt in (1, 2):
             try:

