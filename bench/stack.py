@@ -20,7 +20,7 @@ import psycopg
 import redis
 import requests
 
-from run import procfile
+from launcher.cli import procfile
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "bench-ingest-key-0123456789"
