@@ -75,10 +75,14 @@ def build_indexes(engine, rebuild: bool) -> float | None:
     if not rebuild:
         return None
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP INDEX " + ", ".join(SEARCH_INDEXES))
+        conn.exec_driver_sql("DROP INDEX IF EXISTS " + ", ".join(SEARCH_INDEXES))
     started = time.monotonic()
-    with engine.begin() as conn:
-        conn.exec_driver_sql(MIGRATION.read_text())
+    raw = engine.raw_connection()  # the file as the migration runs it: several statements, no bind parameters
+    try:
+        raw.cursor().execute(MIGRATION.read_text())
+        raw.commit()
+    finally:
+        raw.close()
     return time.monotonic() - started
 
 
