@@ -116,7 +116,10 @@ def create(conn: Connection, rule: Rule, created_by: str | None) -> int:
 
 def update(conn: Connection, rule_id: int, rule: Rule) -> bool:
     """Replace a rule's definition (its state starts over); False when there is no such rule."""
-    if any(r["name"] == rule.name and r["id"] != rule_id for r in rules(conn)):
+    existing = rules(conn)
+    if not any(r["id"] == rule_id for r in existing):
+        return False
+    if any(r["name"] == rule.name and r["id"] != rule_id for r in existing):
         raise RuleError([{"field": "name", "reason": "another rule has this name"}])
     return queries.execute(conn, "alert_rule_update", _params(rule) | {"id": rule_id}).first() is not None
 
