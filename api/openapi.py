@@ -115,6 +115,9 @@ def document() -> dict:
 def _rule_schemas() -> dict:
     (_ref,), schemas = msgspec.json.schema_components([Rule], ref_template="#/components/schemas/{name}")
     rule = schemas["Rule"]
+    for prop in rule["properties"].values():  # JSON Schema 2020's numeric exclusive bound in OpenAPI 3.0's form
+        if isinstance(prop.get("exclusiveMinimum"), int | float) and not isinstance(prop["exclusiveMinimum"], bool):
+            prop["minimum"], prop["exclusiveMinimum"] = prop["exclusiveMinimum"], True
     rule["description"] = ("An alert rule. metric units: " + "; ".join(f"{m}: {u}" for m, (u, _s) in METRICS.items())
                            + ". scope: at most one of provider, domain, node, ip, sender (rates take any; queue, "
                            "silent and lost metrics only node). notify: [{\"webhook\": url} | {\"email\": address}].")
