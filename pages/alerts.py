@@ -5,16 +5,21 @@ write actions check the admin role themselves.
 
 from __future__ import annotations
 
+import logging
+
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, no_update
 from flask import current_app, g
+from redis import RedisError
 
 from components import alerts as view
 from pages import _data
-from store import alert_log, alert_rules, db
+from store import alert_log, alert_rules, alert_stats, db
 from store.alert_rules import RuleError
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=6, title="Mailflow: alerts")
+log = logging.getLogger(__name__)
 ACTIONS = ("create", "save", "mute", "delete")
 FORM = ("name", "metric", "scope-kind", "scope-value", "threshold", "window", "min-events", "webhook", "email")
 
@@ -105,3 +110,16 @@ def load_rule(pick):
     targets = {k: v for t in rule["notify"] for k, v in t.items()}
     return (rule["name"], rule["metric"], rule["scope_kind"] or "", rule["scope_value"] or "", rule["threshold"],
             rule["window_minutes"], rule["min_events"], targets.get("webhook", ""), targets.get("email", ""))
+
+
+@callback(Output("nav-alerts", "children"), Input("url", "pathname"))
+def nav_badge(_path):
+    """The navbar entry with the number of firing rules (from the last evaluation, in Redis) as a red badge."""
+    try:
+        firing = alert_stats.firing(_data.redis_conn())
+    except RedisError as exc:  # the badge is an extra: the page itself reports an outage
+        log.warning("firing count unavailable: %s", exc)
+        return no_update
+    if not firing:
+        return "Alerts"
+    return ["Alerts", dbc.Badge(str(firing), color="danger", pill=True, className="ms-1", id="nav-alerts-firing")]

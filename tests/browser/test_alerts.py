@@ -7,8 +7,11 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import redis as redis_lib
 
+from store import alert_stats
 from tests.browser.conftest import USERS, login_form, new_page
+from tests.conftest import REDIS_URL
 from workers import alerts
 from workers.alert_measure import window_start
 
@@ -55,4 +58,7 @@ def test_admin_creates_a_rule_and_a_viewer_sees_its_state(browser, live_url, loa
     assert page.locator("#alerts-form").is_hidden()
     if expected == "firing":
         page.wait_for_selector(f"#alerts-history-table td:text-is('{name}')", timeout=15_000)
+        firing = alert_stats.firing(redis_lib.Redis.from_url(REDIS_URL))
+        page.wait_for_selector("#nav-alerts-firing", timeout=15_000)
+        assert page.locator("#nav-alerts-firing").text_content() == str(firing)
     assert page.errors == []
