@@ -105,7 +105,8 @@ def document() -> dict:
             "info": {"title": "Mailflow query API", "version": "1.0.0",
                      "description": "Read-only email-flow figures from the rollups (raw events only for the event "
                                     "list and message timeline). Times are RFC 3339 UTC. Unknown parameters are "
-                                    "rejected with 400."},
+                                    "rejected with 400. The alert rules under /api/v1/alerts are the one part "
+                                    "admins write (JSON bodies only)."},
             "paths": paths,
             "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
                                                  "properties": {"error": {"type": "string"}}},
