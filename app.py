@@ -16,6 +16,7 @@ import api
 import ingest
 import metrics
 import realtime
+from api import alerts as alerts_api
 from api import health
 from api import queue as queue_api
 from components import shell, urlstate  # noqa: F401  (urlstate registers the shell callbacks)
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_auth(server, settings)  # the gate runs before every view registered below
     server.register_blueprint(ingest.bp)
     server.register_blueprint(api.bp)
+    server.register_blueprint(alerts_api.bp)
     server.register_blueprint(metrics.bp)
     realtime.init_realtime(server)
     init_headers(server, settings, _mount_dash(server))

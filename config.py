@@ -62,6 +62,15 @@ class Settings:
     metrics_token: str | None = None
     ws_max_per_user: int = 200
     demo: bool = False  # MAILFLOW_DEMO: the data is generated (make demo); the navbar says so
+    # alerts (README "Alerts"): e-mail notifications go through this SMTP server
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    alert_retry_intervals: tuple[int, ...] = (10, 60, 300)
+    alert_history_days: int = 90
 
     @property
     def embedded(self) -> bool:
@@ -90,6 +99,7 @@ class Settings:
                 except ValueError as exc:
                     problems.append(f"{env}={environ[env]!r}: {exc}")
         values["rollup_retention_days"] = retention
+        problems += _smtp_problems(values)
         if problems:
             raise ConfigError(problems)
         return cls(**values)
@@ -230,6 +240,22 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _smtp_problems(values: dict[str, Any]) -> list[str]:
+    if "smtp_host" not in values:
+        return [f"{env} is set but SMTP_HOST is not" for env in ("SMTP_FROM", "SMTP_USER", "SMTP_PASSWORD")
+                if env.lower() in values]
+    problems = [] if "smtp_from" in values else ["SMTP_HOST is set: SMTP_FROM (the sender address) is required"]
+    if ("smtp_user" in values) != ("smtp_password" in values):
+        problems.append("SMTP_USER and SMTP_PASSWORD go together")
+    return problems
+
+
+def _address(raw: str) -> str:
+    if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", raw):
+        raise ValueError("must be one e-mail address like mailflow@example.net")
+    return raw
+
+
 _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("DATABASE_URL", _url(("postgresql://", "postgres://", "postgresql+psycopg://"))),
     "redis_url": ("REDIS_URL", _url(("redis://", "rediss://", "unix://"))),
@@ -261,4 +287,12 @@ _FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "metrics_token": ("METRICS_TOKEN", _secret),
     "ws_max_per_user": ("WS_MAX_PER_USER", _int_between(1, 100_000)),
     "demo": ("MAILFLOW_DEMO", _flag),
+    "smtp_host": ("SMTP_HOST", str),
+    "smtp_port": ("SMTP_PORT", _int_between(1, 65535)),
+    "smtp_from": ("SMTP_FROM", _address),
+    "smtp_user": ("SMTP_USER", str),
+    "smtp_password": ("SMTP_PASSWORD", str),
+    "smtp_starttls": ("SMTP_STARTTLS", _flag),
+    "alert_retry_intervals": ("ALERT_RETRY_INTERVALS", _intervals),
+    "alert_history_days": ("ALERT_HISTORY_DAYS", _int_between(1, 3650)),
 }

@@ -16,10 +16,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 import buffer
 import heartbeats
 import tally
-from store import stats
+from store import alert_stats, stats
 
 bp = Blueprint("metrics", __name__)
-QUEUES = ["maintenance", *buffer.QUEUES.values()]
+QUEUES = ["maintenance", "alerts", *buffer.QUEUES.values()]
 _HELP = {
     "write_batch_events": "Events per write transaction.",
     "write_seconds": "Seconds per write transaction (partitions, insert, rollups, commit).",
@@ -46,6 +46,17 @@ class PipelineCollector:
             errors.add_metric([node], n)
         yield errors
         yield from self._sources()
+        yield from self._alerts()
+
+    def _alerts(self):
+        """Rules firing after the last evaluation, and notification attempts by outcome (store.alert_stats)."""
+        firing = GaugeMetricFamily("mailflow_alerts_firing", "Alert rules firing after the last evaluation.")
+        firing.add_metric([], alert_stats.firing(self.conn) or 0)
+        sent = CounterMetricFamily("mailflow_alert_notifications", "Alert notification attempts by outcome "
+                                   "(retried: failed with a retry left; failed: gave up).", labels=["outcome"])
+        for outcome, n in alert_stats.notifications(self.conn).items():
+            sent.add_metric([outcome], n)
+        return firing, sent
 
     def _ingest(self):
         counters = stats.read_counters(self.conn)

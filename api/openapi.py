@@ -5,11 +5,13 @@ schema-driven fuzzer can exercise every endpoint.
 
 from __future__ import annotations
 
+import msgspec
 from flask import jsonify
 
 from api import bp
 from api.csv_export import FORMATS
 from api.routes import MAX_EXPORT_ROWS, MAX_STATS_GROUPS, PARAMS
+from store.alert_rules import METRICS, Rule
 from store.breakdown import DIMS, SORTS, STATS_DIMS
 from store.filters import DIRECTIONS, EVENT_TYPES, RANGES
 
@@ -107,14 +109,53 @@ def document() -> dict:
         "summary": "Every event of one message (queue id) in time order", "operationId": "message_timeline",
         "parameters": [_param("queue_id", {**_TEXT, "maxLength": 64}, "ZoneMTA queue id", "path")],
         "responses": {"200": _OK, "400": _ERROR, "404": _ERROR}}}
+    paths.update(_alert_paths())
     return {"openapi": "3.0.3",
             "info": {"title": "Mailflow query API", "version": "1.0.0",
                      "description": "Read-only email-flow figures from the rollups (raw events only for the event "
                                     "list and message timeline). Times are RFC 3339 UTC. Unknown parameters are "
-                                    "rejected with 400."},
+                                    "rejected with 400. The alert rules under /api/v1/alerts are the one part "
+                                    "admins write (JSON bodies only)."},
             "paths": paths,
             "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
-                                                 "properties": {"error": {"type": "string"}}}}}}
+                                                 "properties": {"error": {"type": "string"}}},
+                                       **_rule_schemas()}}}
+
+
+def _rule_schemas() -> dict:
+    (_ref,), schemas = msgspec.json.schema_components([Rule], ref_template="#/components/schemas/{name}")
+    rule = schemas["Rule"]
+    for prop in rule["properties"].values():  # JSON Schema 2020's numeric exclusive bound in OpenAPI 3.0's form
+        if isinstance(prop.get("exclusiveMinimum"), int | float) and not isinstance(prop["exclusiveMinimum"], bool):
+            prop["minimum"], prop["exclusiveMinimum"] = prop["exclusiveMinimum"], True
+    rule["description"] = ("An alert rule. metric units: " + "; ".join(f"{m}: {u}" for m, (u, _s) in METRICS.items())
+                           + ". scope: at most one of provider, domain, node, ip, sender (rates take any; queue, "
+                           "silent and lost metrics only node). notify: [{\"webhook\": url} | {\"email\": address}].")
+    return schemas
+
+
+def _alert_paths() -> dict:
+    body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rule"}}}}
+    invalid = {**_ERROR, "description": "Invalid rule: error plus errors[{field, reason}]"}
+    refused = {**_ERROR, "description": "Not an admin, or a cross-origin request"}
+    json415 = {**_ERROR, "description": "The body is not application/json"}
+    rule_id = _param("rule_id", {"type": "integer", "minimum": 1}, "Rule id", "path")
+    missing = {**_ERROR, "description": "No such rule"}
+    return {
+        "/api/v1/alerts": {"get": {
+            "summary": "Alert rules with their state (firing/ok, value, since), recent transitions and failed "
+                       "notifications", "operationId": "alerts", "responses": {"200": _OK}}},
+        "/api/v1/alerts/rules": {"post": {
+            "summary": "Create an alert rule (admin; JSON only)", "operationId": "create_alert_rule",
+            "requestBody": body, "responses": {"201": _OK, "400": invalid, "403": refused, "415": json415}}},
+        "/api/v1/alerts/rules/{rule_id}": {
+            "put": {"summary": "Replace an alert rule; its state starts over (admin; JSON only)",
+                    "operationId": "replace_alert_rule", "parameters": [rule_id], "requestBody": body,
+                    "responses": {"200": _OK, "400": invalid, "403": refused, "404": missing, "415": json415}},
+            "delete": {"summary": "Delete an alert rule; its history stays (admin)", "operationId": "delete_alert_rule",
+                       "parameters": [rule_id], "responses": {"204": {"description": "Deleted"}, "403": refused,
+                                                               "404": missing}}},
+    }
 
 
 def openapi_json():

@@ -17,8 +17,9 @@ import rq
 import buffer
 from workers import context
 
-# maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog
-QUEUE_NAMES = ["maintenance", *buffer.QUEUES.values()]
+# maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog; then the
+# alert notifications (rare, each attempt bounded by a 10 s timeout) so an alert is not held up by a backlog either
+QUEUE_NAMES = ["maintenance", "alerts", *buffer.QUEUES.values()]
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +39,9 @@ def run_worker(burst: bool = False) -> int:
     handler.addFilter(JobIdFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(job_id)s] %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
-    import workers.maintenance  # noqa: F401  (preload: the first job must not pay for imports)
+    import workers.alert_notify  # noqa: F401  (preload: the first job must not pay for imports)
+    import workers.alerts  # noqa: F401
+    import workers.maintenance  # noqa: F401
     import workers.queue_poll  # noqa: F401
     import workers.tasks  # noqa: F401
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    worker = sub.add_parser("worker", help="run an RQ worker for the event and maintenance queues")
+    worker = sub.add_parser("worker", help="run an RQ worker for the event, maintenance and alert queues")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     sub.add_parser("scheduler", help="run the periodic jobs (queue polls, kick, maintenance)")
     sub.add_parser("requeue-failed", help="re-queue every dead-lettered job")

@@ -2,10 +2,11 @@
 
 from rq import cron
 
-from workers import maintenance, queue_poll, tasks
+from workers import alerts, maintenance, queue_poll, tasks
 
 MAINTENANCE_QUEUE = "maintenance"
 
 cron.register(tasks.kick, MAINTENANCE_QUEUE, interval=5, job_timeout=60, result_ttl=60)
 cron.register(queue_poll.poll, MAINTENANCE_QUEUE, interval=10, job_timeout=30, result_ttl=60)
+cron.register(alerts.evaluate, MAINTENANCE_QUEUE, interval=60, job_timeout=50, result_ttl=300)
 cron.register(maintenance.maintain, MAINTENANCE_QUEUE, interval=3600, job_timeout=600)

@@ -1,6 +1,6 @@
 """Scheduled upkeep: daily partitions ahead of time and for the retention window, raw retention by dropping whole
 partitions, rollup retention per resolution (5 min: 30 d, 1 h: 400 d, 1 d: forever by default), the idempotency ids
-of the events in the dropped partitions, and expired login sessions.
+of the events in the dropped partitions, expired login sessions, and alert history older than ALERT_HISTORY_DAYS.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from store import events, queries, sessions
+from store import alert_log, events, queries, sessions
 from workers import context
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ def maintain() -> dict:
         report["event_ids_deleted"] = queries.execute(
             conn, "delete_event_ids_before", {"cutoff": oldest_kept}).rowcount
         report["sessions_expired"] = sessions.delete_expired(conn)
+        report["alert_history_deleted"] = alert_log.prune(
+            conn, datetime.now(UTC) - timedelta(days=settings.alert_history_days))
         queries.execute(conn, "delete_snapshots_before",
                         {"cutoff": datetime.now(UTC) - timedelta(days=settings.rollup_retention_days["5m"] or 30)})
     if report["partitions_dropped"]:

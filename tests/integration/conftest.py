@@ -20,7 +20,8 @@ from store import accounts, db, migrate
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY, make_settings
 from workers import context
 
-TABLES = ("email_events", "event_ids", "queue_snapshots", "user_sessions") + tuple(
+TABLES = ("email_events", "event_ids", "queue_snapshots", "user_sessions", "alert_rules", "alert_history",
+          "alert_notifications") + tuple(
     f"{kind}_{res}" for kind in ("email_stats", "email_dim") for res in ("5m", "1h", "1d"))
 
 
@@ -141,7 +142,7 @@ def run_worker(conn: redis_lib.Redis) -> None:
     """Run the real worker code until every queue is empty."""
     import buffer
 
-    queues = [rq.Queue(name, connection=conn) for name in [*buffer.QUEUES.values(), "maintenance"]]
+    queues = [rq.Queue(name, connection=conn) for name in [*buffer.QUEUES.values(), "maintenance", "alerts"]]
     rq.SimpleWorker(queues, connection=conn).work(burst=True)
 
 
