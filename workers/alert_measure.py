@@ -34,7 +34,7 @@ OUTCOME_SOURCES = {
     "provider": lambda v: ("alert_outcomes_dim", {"dim": "provider", "key": v}),
     "domain": lambda v: ("alert_outcomes_dim", {"dim": "domain", "key": v}),
     "ip": lambda v: ("alert_outcomes_dim", {"dim": "ip", "key": v}),
-    "sender": lambda v: ("alert_outcomes_sender", {"key": v}),
+    "sender": lambda v: ("alert_outcomes_dim", {"dim": "sender", "key": v}),
 }
 
 

@@ -10,19 +10,10 @@ WHERE bucket >= :start AND direction = 'outbound' AND event_type IN ('delivered'
 GROUP BY event_type
 
 -- name: alert_outcomes_dim
--- Outbound delivery outcomes since :start for one key of a rollup dimension (domain, provider, ip).
+-- Outbound delivery outcomes since :start for one key of a rollup dimension (domain, provider, ip, sender).
 SELECT event_type, sum(events) AS events
 FROM email_dim_5m
 WHERE bucket >= :start AND dim = :dim AND key = :key AND direction = 'outbound'
-  AND event_type IN ('delivered', 'deferred', 'bounced')
-GROUP BY event_type
-
--- name: alert_outcomes_sender
--- Outbound delivery outcomes since :start for one sender domain, from the raw events (a bounded window of at most
--- a day). Once email_dim_* carries a `sender` dimension, alert_outcomes_dim with dim = 'sender' replaces this.
-SELECT event_type, count(*) AS events
-FROM email_events
-WHERE ts >= :start AND direction = 'outbound' AND from_domain = :key
   AND event_type IN ('delivered', 'deferred', 'bounced')
 GROUP BY event_type
 
