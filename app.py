@@ -14,9 +14,7 @@ from flask import Flask, g, has_request_context, request
 
 import api
 import ingest
-import metrics
-import realtime
-from api import health
+from api import health, metrics, realtime
 from api import queue as queue_api
 from components import shell, urlstate  # noqa: F401  (urlstate registers the shell callbacks)
 from config import ConfigError, Settings

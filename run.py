@@ -19,9 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import console
-import embedded
 from config import ConfigError, Settings
+from launcher import console, embedded
 
 ROOT = Path(__file__).resolve().parent
 

@@ -15,8 +15,8 @@ import msgspec
 import redis
 from flask import current_app, jsonify, request
 
-import heartbeats
 from ingest import auth, bp, routes
+from pipeline import heartbeats
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16_384  # a heartbeat is ~600 bytes; anything much larger is not one

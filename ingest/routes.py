@@ -16,9 +16,8 @@ import rq
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-import buffer
-import tally
 from ingest import auth, bp, derive, gate, schema
+from pipeline import buffer, telemetry
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
@@ -63,7 +62,7 @@ def admit(counted: list[gate.Limit], rows: list[tuple] = (), rejected: list[dict
     """Run the gate for a request; None when admitted, else the response to send (429 or 503)."""
     try:
         result = current_app.extensions["ingest_gate"].admit(
-            counted, buffer.split(rows), tally.rejections(rejected))
+            counted, buffer.split(rows), telemetry.rejections(rejected))
     except redis.RedisError as exc:
         log.warning("ingest: Redis cannot take %d events: %s", len(rows), exc)
         return _unavailable(list(rejected))

@@ -3,11 +3,10 @@
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dash_table, html, no_update
 
-from components import figures, kpi, panels
-from components.figures import empty_figure
-from pages import _data
+from components import chart, figures, reports
+from pages import _context
 from store import breakdown, performance
 
 dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
@@ -20,8 +19,6 @@ TABLE_STYLE = {"style_as_list_view": True, "style_header": {"fontWeight": "600"}
                "style_cell": {"fontFamily": "inherit", "padding": "4px 8px", "backgroundColor": "transparent"}}
 
 
-def _graph(id_: str, height: int = 230) -> dcc.Graph:
-    return dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height), config={"displaylogo": False})
 
 
 def layout(**_query) -> html.Div:
@@ -29,21 +26,21 @@ def layout(**_query) -> html.Div:
     table = dash_table.DataTable(
         id="perf-domains", columns=[{"id": c, "name": n, "type": t} for c, n, t in COLUMNS], data=[],
         sort_action="native", filter_action="native", page_size=15, **TABLE_STYLE)
-    providers = html.Div([_graph("perf-providers", 300), dash_table.DataTable(
+    providers = html.Div([chart.graph("perf-providers", 300), dash_table.DataTable(
         id="perf-provider-table", columns=[{"id": c, "name": n, "type": t} for c, n, t in PROVIDER_COLUMNS], data=[],
         sort_action="native", **TABLE_STYLE)])
     domain_note = html.Div([html.Small("click a row to list its events", className="text-muted"),
-                            panels.download_link("perf-domains-csv")])
+                            reports.download_link("perf-domains-csv")])
     return html.Div([
-        dbc.Row([dbc.Col(kpi.card(title, _graph(f"perf-gauge-{k}")), md=4)
+        dbc.Row([dbc.Col(chart.card(title, chart.graph(f"perf-gauge-{k}", 230)), md=4)
                  for k, title in (("avg", "Average delivery time"), ("p95", "P95"), ("p99", "P99"))],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
-                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300)), lg=7)],
+        dbc.Row([dbc.Col(chart.card("Delivery-time distribution", chart.graph("perf-histogram", 300)), lg=5),
+                 dbc.Col(chart.card("Delivery time over the range", chart.graph("perf-trend", 300)), lg=7)],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("By destination domain", table, domain_note), lg=7),
-                 dbc.Col(kpi.card("Delivery time by provider", providers, panels.download_link("perf-providers-csv")),
-                         lg=5)], className="g-3 mb-3"),
+        dbc.Row([dbc.Col(chart.card("By destination domain", table, domain_note), lg=7),
+                 dbc.Col(chart.card("Delivery time by provider", providers,
+                                    reports.download_link("perf-providers-csv")), lg=5)], className="g-3 mb-3"),
     ])
 
 
@@ -57,19 +54,19 @@ def _seconds(ms):
           Input("shell-theme", "data"))
 def update_performance(search, _tick, theme):
     """Gauges, histogram, trend and per-provider figures of outbound delivery times."""
-    theme = _data.theme_of(theme)
-    data = _data.load(performance.performance, _data.filters(search, direction="outbound"))
+    theme = _context.theme_of(theme)
+    data = _context.load(performance.performance, _context.filters(search, direction="outbound"))
     if data is None:
         return (no_update,) * 7
-    _data.clear_error()
+    _context.clear_error()
     gauges = [figures.gauge(_seconds(data[k]), "", theme) for k in ("avg_ms", "p95", "p99")]
     brackets = data["histogram"]
     bars = figures.bars_with_line([b["bracket"] for b in brackets], [b["events"] for b in brackets], None, theme,
                                   bar_name="delivered", height=300)
     rows = [{"time": p["time"], "series": s, "value": _seconds(p[k])} for p in data["trend"]
             for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
-    trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
-                          x_range=panels.span(data), empty="No delivered events in this range")
+    trend = figures.lines(reports.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
+                          x_range=reports.span(data), empty="No delivered events in this range")
     return (*gauges, bars, trend, *_providers(data["by_provider"] or [], theme))
 
 
@@ -87,14 +84,14 @@ def _providers(rows: list[dict], theme: str) -> tuple:
 @callback(Output("perf-domains-csv", "href"), Output("perf-providers-csv", "href"), Input("url", "search"))
 def csv_links(search):
     """The CSV exports of both tables for the page's range."""
-    return (panels.csv_href(search, "stats", by="domain", direction="outbound", sort="total"),
-            panels.csv_href(search, "stats", by="provider", direction="outbound", sort="delivered"))
+    return (reports.csv_href(search, "stats", by="domain", direction="outbound", sort="total"),
+            reports.csv_href(search, "stats", by="provider", direction="outbound", sort="delivered"))
 
 
 @callback(Output("perf-domains", "data"), Input("url", "search"), Input("shell-interval", "n_intervals"))
 def update_domains(search, _tick):
     """Per-destination-domain rows (top 200 by events)."""
-    data = _data.load(breakdown.breakdown, _data.filters(search, direction="outbound"), "domain", "total", 200)
+    data = _context.load(breakdown.breakdown, _context.filters(search, direction="outbound"), "domain", "total", 200)
     if data is None:
         return no_update
     return [{"key": g["key"] or "(none)", "total": g["total"], "delivered": g["delivered"],
@@ -110,4 +107,4 @@ def open_domain_events(cell, rows, search):
     """Drill down: the events of the clicked domain over the current range."""
     if not cell or not rows or cell["row"] >= len(rows) or rows[cell["row"]]["key"] == "(none)":
         return no_update
-    return panels.events_href(search, direction="outbound", domain=rows[cell["row"]]["key"])
+    return reports.events_href(search, direction="outbound", domain=rows[cell["row"]]["key"])

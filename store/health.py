@@ -14,9 +14,7 @@ import rq
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-import buffer
-import tally
-from store import stats
+from pipeline import buffer, telemetry
 
 
 def database_up(engine: Engine) -> bool:
@@ -32,8 +30,8 @@ def database_up(engine: Engine) -> bool:
 def pipeline_health(redis_conn: redis.Redis, engine: Engine, now: float | None = None) -> dict:
     """Everything the dashboard's "pipeline health" panel shows, in one dict (JSON-ready)."""
     now = now if now is not None else time.time()
-    counts = {k.decode(): int(v) for k, v in redis_conn.hgetall(tally.BUFFERED).items()}
-    last = stats.last_commit_ms(redis_conn)
+    counts = {k.decode(): int(v) for k, v in redis_conn.hgetall(telemetry.BUFFERED).items()}
+    last = telemetry.last_commit_ms(redis_conn)
     oldest = _oldest_buffered_ms(redis_conn)
     return {
         "database": "ok" if database_up(engine) else "down",
@@ -53,7 +51,7 @@ def rejected_last_hour(redis_conn: redis.Redis, now: float | None = None) -> dic
     minute = int((now if now is not None else time.time()) // 60)
     pipe = redis_conn.pipeline(transaction=False)
     for m in range(minute - 59, minute + 1):
-        pipe.hgetall(tally.rejected_key(m))
+        pipe.hgetall(telemetry.rejected_key(m))
     total: Counter = Counter()
     for fields in pipe.execute():
         total.update({k.decode(): int(v) for k, v in fields.items()})

@@ -18,7 +18,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from store import queries
-from store.responses import template
+from store.reply_templates import template
 
 RESOLUTIONS = {"5m": 300_000, "1h": 3_600_000, "1d": 86_400_000}
 DT_BINS = 280

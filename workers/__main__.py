@@ -14,7 +14,7 @@ import time
 import redis
 import rq
 
-import buffer
+from pipeline import buffer
 from workers import context
 
 # maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog

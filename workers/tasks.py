@@ -10,8 +10,8 @@ import time
 import rq
 from rq import Retry
 
-import buffer
-from store import counters, events, health, stats
+from pipeline import buffer, deltas, telemetry
+from store import events, health
 from workers import context
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,8 @@ def write_rows(rows: list) -> int:
     new = events.write_batch(engine, rows, settings.spam_threshold)
     try:
         pipe = context.redis_conn().pipeline(transaction=False)
-        stats.record_write(pipe, len(rows), time.monotonic() - started, new)
-        counters.publish(context.redis_conn(), new, pipe=pipe)
+        telemetry.record_write(pipe, len(rows), time.monotonic() - started, new)
+        deltas.publish(context.redis_conn(), new, pipe=pipe)
     except Exception:  # the commit stands; a missed live delta only delays the counters until the next refresh
         log.exception("could not publish the realtime delta and the write statistics")
     return len(new)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db
 from tests.browser.conftest import login_form, new_page
 from tests.integration.conftest import USERS
@@ -54,7 +54,7 @@ def test_mf102_csp_blocks_injected_inline_script_and_reports_it(page, live_url):
 def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_url):
     token = secrets.token_urlsafe(32)
     with db.engine().begin() as conn:
-        token_id = accounts.create_kiosk(conn, "NOC left", ingestkeys.digest(token), "test")
+        token_id = accounts.create_kiosk(conn, "NOC left", apikeys.digest(token), "test")
     pg = new_page(browser)
     pg.goto(f"{live_url}/kiosk/{token}?next=/queue")
     assert pg.url.endswith("/queue?kiosk=1")
@@ -82,7 +82,7 @@ def test_mf104_admin_page_only_for_admins(page, browser, live_url):
     pg.fill("#admin-keys-name", "browser-test-key")
     pg.click("#admin-keys-create")
     pg.wait_for_selector("#admin-keys-result code", timeout=10_000)
-    assert pg.locator("#admin-keys-result code").text_content().startswith(ingestkeys.PREFIX)
+    assert pg.locator("#admin-keys-result code").text_content().startswith(apikeys.PREFIX)
     assert pg.errors == []
     pg.context.close()
 

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 import redis as redis_lib
 
-import heartbeats
+from pipeline import heartbeats
 from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.conftest import REDIS_URL, TEST_KEY
 

@@ -139,7 +139,7 @@ def post(client, events, key: str = TEST_KEY, **kwargs):
 
 def run_worker(conn: redis_lib.Redis) -> None:
     """Run the real worker code until every queue is empty."""
-    import buffer
+    from pipeline import buffer
 
     queues = [rq.Queue(name, connection=conn) for name in [*buffer.QUEUES.values(), "maintenance"]]
     rq.SimpleWorker(queues, connection=conn).work(burst=True)

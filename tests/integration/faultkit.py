@@ -21,7 +21,7 @@ import redis as redis_lib
 import rq
 from sqlalchemy import text
 
-import buffer
+from pipeline import buffer
 from tests.conftest import DATABASE_URL, TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

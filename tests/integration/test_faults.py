@@ -17,8 +17,7 @@ import time
 import pytest
 import redis as redis_lib
 
-import buffer
-import tally
+from pipeline import buffer, telemetry
 from tests.integration import faultkit as kit
 from tests.integration.rollup_check import assert_exact
 from tools.traffic import dataset
@@ -75,7 +74,7 @@ def _assert_exactly_once(engine, conn, sender: kit.Sender) -> None:
     assert 500 not in sender.statuses
     assert kit.stored(engine) == sender.accepted
     assert kit.dead_letters(conn) == []
-    assert {int(n) for n in conn.hgetall(tally.BUFFERED).values()} <= {0}  # the buffered-events gauge settles at 0
+    assert {int(n) for n in conn.hgetall(telemetry.BUFFERED).values()} <= {0}  # the buffered-events gauge settles at 0
     assert_exact(engine)
 
 

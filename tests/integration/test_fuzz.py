@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from sqlalchemy import text
 
-from store import deadletters
+from pipeline import jobs
 from tests.integration.conftest import login, post, run_worker, session_cookie
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,7 @@ def test_hostile_fields_are_rejected_or_stored_within_the_contract(fuzz_client):
 
     run()
     run_worker(redis)
-    assert sum(deadletters.counts(redis).values()) == 0
+    assert sum(jobs.dead_letters(redis).values()) == 0
     assert rq.Queue("email-events-high", connection=redis).failed_job_registry.count == 0
     _assert_stored_rows_valid(accepted)
 
@@ -157,11 +157,11 @@ def test_malformed_bodies_are_400_or_413_never_5xx(fuzz_client):
 def test_extreme_values_are_rejected_or_stored(fuzz_client, field, value):
     client, redis = fuzz_client
     event = _event({field: value})
-    dead = sum(deadletters.counts(redis).values())
+    dead = sum(jobs.dead_letters(redis).values())
     response = post(client, [event])
     assert response.status_code in (202, 400)
     run_worker(redis)
-    assert sum(deadletters.counts(redis).values()) == dead
+    assert sum(jobs.dead_letters(redis).values()) == dead
     from store import db
 
     with db.engine().connect() as conn:

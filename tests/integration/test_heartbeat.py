@@ -11,7 +11,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import heartbeats
+from pipeline import heartbeats
 from tests.conftest import TEST_KEY
 from tests.integration.conftest import post
 

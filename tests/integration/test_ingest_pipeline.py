@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-import buffer
+from pipeline import buffer
 from tests.integration.conftest import post, run_worker
 from tests.integration.rollup_check import assert_exact
 from tools.traffic import dataset

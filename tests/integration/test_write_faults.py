@@ -14,7 +14,7 @@ import pytest
 import rq
 from sqlalchemy import text
 
-import buffer
+from pipeline import buffer
 from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY
 from tests.integration.conftest import post, run_worker
 from tests.integration.rollup_check import assert_exact

@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-from store import counters, rollups
-from store.responses import template
+from pipeline import deltas
+from store import rollups
+from store.reply_templates import template
 
 
 @pytest.mark.parametrize("ms", [1, 7, 999, 1000, 1840, 60_000, 3_600_000, 86_400_000])
@@ -46,7 +47,7 @@ def test_deltas_aggregate_per_bucket_and_key():
 
 
 def test_delta_message_counts_and_recent_seconds():
-    msg = counters.delta_message([_row(10_000), _row(10_500), _row(0, "bounced")], now_ms=20_000)
+    msg = deltas.delta_message([_row(10_000), _row(10_500), _row(0, "bounced")], now_ms=20_000)
     assert msg["n"] == 3
     assert ["outbound", "delivered", "mta-01", 2] in msg["counts"]
     assert [10, "outbound", "delivered", 2] in msg["seconds"]
@@ -57,5 +58,5 @@ def test_recent_seconds_round_trip():
 
     conn = fakeredis.FakeRedis()
     now_ms = 1_000_000_000
-    counters.publish(conn, [_row(now_ms - 2000), _row(now_ms - 2000, "received"), _row(now_ms - 1000)], now_ms)
-    assert counters.recent_seconds(conn, now=now_ms / 1000) == [[999_998, 1, 1], [999_999, 0, 1]]
+    deltas.publish(conn, [_row(now_ms - 2000), _row(now_ms - 2000, "received"), _row(now_ms - 1000)], now_ms)
+    assert deltas.recent_seconds(conn, now=now_ms / 1000) == [[999_998, 1, 1], [999_999, 0, 1]]

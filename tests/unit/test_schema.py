@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-import buffer
 from ingest.schema import BodyError, parse_events
+from pipeline import buffer
 
 NOW = 1_796_000_000_000
 GOOD = {"event_id": "18c2f1a9e0b000abcd.001.ACCEPTED.1", "event_type": "delivered", "direction": "outbound",

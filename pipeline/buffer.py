@@ -16,7 +16,7 @@ import uuid
 import msgspec
 import redis
 
-import tally
+from pipeline import telemetry
 
 # Priority classes (DESIGN.md 2.1): buffer class -> RQ queue; workers listen to the queues in this order.
 QUEUES = {"high": "email-events-high", "normal": "email-events", "low": "email-events-low"}
@@ -29,7 +29,7 @@ COLUMNS = (
     "smtp_response", "enhanced_status", "bounce_category", "reason_class", "provider", "message_size",
     "delivery_time_ms", "attempt", "tls", "spam_score", "source",
 )
-_PREFIX = tally.PREFIX  # one hash tag: every key of the protocol lives in one cluster slot
+_PREFIX = telemetry.PREFIX  # one hash tag: every key of the protocol lives in one cluster slot
 PROCS = f"{_PREFIX}:procs"
 _encoder = msgspec.json.Encoder()
 
@@ -127,7 +127,7 @@ class Claim:
         """Forget the claimed rows: they are committed (or handed over to a retrying job)."""
         pipe = self.conn.pipeline(transaction=False)
         for cls, proc, n in self.parts:
-            pipe.eval(_ACK, 4, proc, PROCS, PROCS + ":src", tally.BUFFERED, cls, n)
+            pipe.eval(_ACK, 4, proc, PROCS, PROCS + ":src", telemetry.BUFFERED, cls, n)
         pipe.execute()
 
     def release(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import redis
 import rq
 
-import buffer
+from pipeline import buffer
 
 QUEUE_NAMES = ["maintenance", *buffer.QUEUES.values()]
 

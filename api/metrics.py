@@ -1,6 +1,6 @@
 """GET /metrics: Mailflow's own health in Prometheus' text format, for every web and worker process at once.
 
-Counters and histograms that must add up over several processes live in Redis (tally.py, store.stats) and are
+Counters and histograms that must add up over several processes live in Redis (telemetry.py, store.stats) and are
 rendered by a custom collector; gauges (buffer backlog, RQ queue depths, dead letters, node poll state) are read
 at scrape time. Scrape any web process: they all answer the same numbers.
 """
@@ -13,10 +13,7 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-import buffer
-import heartbeats
-import tally
-from store import stats
+from pipeline import buffer, heartbeats, telemetry
 
 bp = Blueprint("metrics", __name__)
 QUEUES = ["maintenance", *buffer.QUEUES.values()]
@@ -38,22 +35,22 @@ class PipelineCollector:
         yield from self._ingest()
         yield from self._queues()
         for name, help_text in _HELP.items():
-            buckets, total, _count = stats.read_histogram(self.conn, name)
+            buckets, total, _count = telemetry.read_histogram(self.conn, name)
             yield HistogramMetricFamily(f"mailflow_{name}", help_text, buckets=buckets, sum_value=total)
         errors = CounterMetricFamily("mailflow_zonemta_poll_errors", "Failed polls of a ZoneMTA node's API.",
                                      labels=["node"])
-        for node, n in sorted(stats.poll_errors(self.conn).items()):
+        for node, n in sorted(telemetry.poll_errors(self.conn).items()):
             errors.add_metric([node], n)
         yield errors
         yield from self._sources()
 
     def _ingest(self):
-        counters = stats.read_counters(self.conn)
+        counters = telemetry.read_counters(self.conn)
         accepted = CounterMetricFamily("mailflow_ingest_accepted_events", "Events accepted (202) by ingest.")
         accepted.add_metric([], counters.get("accepted", 0))
         rejected = CounterMetricFamily("mailflow_ingest_rejected_events", "Events rejected by ingest, by reason.",
                                        labels=["reason"])
-        for reason in tally.REASONS:
+        for reason in telemetry.REASONS:
             rejected.add_metric([reason], counters.get(f"rejected:{reason}", 0))
         written = CounterMetricFamily("mailflow_written_events", "New events committed by the writers.")
         written.add_metric([], counters.get("written", 0))
@@ -64,7 +61,7 @@ class PipelineCollector:
                                      labels=["class"])
         requests = GaugeMetricFamily("mailflow_buffered_requests", "Buffer elements (one per request and class).",
                                      labels=["class"])
-        counts = {k.decode(): int(v) for k, v in self.conn.hgetall(tally.BUFFERED).items()}
+        counts = {k.decode(): int(v) for k, v in self.conn.hgetall(telemetry.BUFFERED).items()}
         for cls, elements in buffer.backlog(self.conn).items():
             buffered.add_metric([cls], max(0, counts.get(cls, 0)))
             requests.add_metric([cls], elements)
