@@ -13,10 +13,9 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from pipeline import buffer, heartbeats, telemetry
+from pipeline import buffer, heartbeats, jobs, telemetry
 
 bp = Blueprint("metrics", __name__)
-QUEUES = ["maintenance", *buffer.QUEUES.values()]
 _HELP = {
     "write_batch_events": "Events per write transaction.",
     "write_seconds": "Seconds per write transaction (partitions, insert, rollups, commit).",
@@ -68,10 +67,9 @@ class PipelineCollector:
         depth = GaugeMetricFamily("mailflow_rq_queue_jobs", "Jobs waiting in an RQ queue.", labels=["queue"])
         dead = GaugeMetricFamily("mailflow_dead_letters", "Jobs in an RQ queue's failed-job registry.",
                                  labels=["queue"])
-        for name in QUEUES:
-            queue = rq.Queue(name, connection=self.conn)
-            depth.add_metric([name], queue.count)
-            dead.add_metric([name], queue.failed_job_registry.count)
+        for name, failed in jobs.dead_letters(self.conn).items():
+            depth.add_metric([name], rq.Queue(name, connection=self.conn).count)
+            dead.add_metric([name], failed)
         return buffered, requests, depth, dead
 
 

@@ -15,6 +15,8 @@ from collections import Counter
 
 import redis
 
+from pipeline.row import TS
+
 PREFIX = "mailflow:{buf}"  # the buffer's hash tag: one cluster slot for the protocol and its counters
 COUNTERS = f"{PREFIX}:counters"  # accepted, written, rejected:<reason>
 BUFFERED = f"{PREFIX}:buffered"  # events per class pushed and not yet acked (claimed batches included)
@@ -78,7 +80,7 @@ def record_write(pipe, batch: int, seconds: float, new_rows: list, now_ms: int |
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     observe(pipe, "write_batch_events", [batch])
     observe(pipe, "write_seconds", [seconds])
-    observe(pipe, "commit_lag_seconds", [(now_ms - row[1]) / 1000 for row in new_rows])
+    observe(pipe, "commit_lag_seconds", [(now_ms - row[TS]) / 1000 for row in new_rows])
     pipe.hincrby(COUNTERS, "written", len(new_rows))
     pipe.set(LAST_COMMIT, now_ms)
 

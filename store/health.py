@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 
 import msgspec
 import redis
-import rq
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from pipeline import buffer, telemetry
+from pipeline import buffer, jobs, telemetry
+from pipeline.row import TS
+from pipeline.vocabulary import EVENT_QUEUES
 
 
 def database_up(engine: Engine) -> bool:
@@ -38,8 +39,7 @@ def pipeline_health(redis_conn: redis.Redis, engine: Engine, now: float | None =
         "backlog": {cls: max(0, counts.get(cls, 0)) for cls in buffer.QUEUES},
         "backlog_requests": buffer.backlog(redis_conn),
         "oldest_buffered_age_seconds": round(now - oldest / 1000, 1) if oldest is not None else None,
-        "dead_letters": sum(rq.Queue(q, connection=redis_conn).failed_job_registry.count
-                            for q in buffer.QUEUES.values()),
+        "dead_letters": sum(jobs.dead_letters(redis_conn, EVENT_QUEUES).values()),
         "rejected_last_hour": rejected_last_hour(redis_conn, now),
         "last_commit": datetime.fromtimestamp(last / 1000, UTC).isoformat() if last else None,
         "last_commit_age_seconds": round(now - last / 1000, 1) if last else None,
@@ -64,5 +64,5 @@ def _oldest_buffered_ms(redis_conn: redis.Redis) -> int | None:
     for cls in buffer.QUEUES:
         pipe.lindex(buffer.buffer_key(cls), 0)
     heads = [item for item in pipe.execute() if item]
-    times = [row[1] for item in heads for row in msgspec.json.decode(item.split(b":", 1)[1])]
+    times = [row[TS] for item in heads for row in msgspec.json.decode(item.split(b":", 1)[1])]
     return min(times) if times else None

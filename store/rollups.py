@@ -17,6 +17,25 @@ from datetime import UTC, datetime
 import msgspec
 from sqlalchemy.engine import Connection
 
+from pipeline.row import (
+    BOUNCE_CATEGORY,
+    DELIVERY_TIME_MS,
+    DIRECTION,
+    EVENT_TYPE,
+    FROM_DOMAIN,
+    LOCAL_IP,
+    MESSAGE_SIZE,
+    MTA_NODE,
+    PROVIDER,
+    REASON_CLASS,
+    SMTP_RESPONSE,
+    SPAM_SCORE,
+    TLS,
+    TO_DOMAIN,
+    TS,
+    ZONE,
+)
+from pipeline.vocabulary import FAILURES
 from store import queries
 from store.reply_templates import template
 
@@ -24,12 +43,8 @@ RESOLUTIONS = {"5m": 300_000, "1h": 3_600_000, "1d": 86_400_000}
 DT_BINS = 280
 DT_RATIO = 1.08
 SIZE_EDGES = (10 * 1024, 100 * 1024, 1024**2, 10 * 1024**2, 25 * 1024**2)
-FAILURES = {"deferred", "bounced", "rejected", "greylisted"}
 # upper edges of bins 1..DT_BINS-2, so a bisect (C) finds a bin without a log per event
 _DT_EDGES = [DT_RATIO ** i for i in range(1, DT_BINS - 1)]
-# Row positions (buffer.COLUMNS order), named once so the aggregation below stays readable.
-TS, TYPE, DIRECTION, NODE, ZONE, FROM_DOMAIN, TO_DOMAIN, LOCAL_IP = 1, 2, 3, 4, 8, 10, 12, 13
-RESPONSE, CATEGORY, REASON, PROVIDER, SIZE, DT, TLS, SPAM = 17, 19, 20, 21, 22, 23, 25, 26
 _encode = msgspec.json.Encoder().encode
 
 
@@ -55,16 +70,16 @@ class _Acc:
 
     def add(self, row, spam_threshold: float) -> None:
         self.events += 1
-        if row[SIZE] is not None:
-            self.bytes += row[SIZE]
+        if row[MESSAGE_SIZE] is not None:
+            self.bytes += row[MESSAGE_SIZE]
             self.sized += 1
-            self.size_hist[size_bin(row[SIZE])] += 1
-        if row[DT] is not None:
-            self.dt_sum += row[DT]
+            self.size_hist[size_bin(row[MESSAGE_SIZE])] += 1
+        if row[DELIVERY_TIME_MS] is not None:
+            self.dt_sum += row[DELIVERY_TIME_MS]
             self.dt_n += 1
-            self.dt_hist[dt_bin(row[DT])] += 1
+            self.dt_hist[dt_bin(row[DELIVERY_TIME_MS])] += 1
         self.tls += row[TLS] is True
-        self.spam += row[SPAM] is not None and row[SPAM] >= spam_threshold
+        self.spam += row[SPAM_SCORE] is not None and row[SPAM_SCORE] >= spam_threshold
 
     def merge(self, other: _Acc) -> None:
         self.events += other.events
@@ -89,9 +104,9 @@ class _Acc:
 def _dims(row) -> list[tuple[str, str]]:
     peer = row[TO_DOMAIN] if row[DIRECTION] == "outbound" else row[FROM_DOMAIN]
     out = [("domain", peer or ""), ("provider", row[PROVIDER] or "other"), ("ip", row[LOCAL_IP] or "")]
-    if row[TYPE] in FAILURES:
-        out += [("category", row[CATEGORY] or ""), ("reason", row[REASON] or "other"),
-                ("response", template(row[RESPONSE]))]
+    if row[EVENT_TYPE] in FAILURES:
+        out += [("category", row[BOUNCE_CATEGORY] or ""), ("reason", row[REASON_CLASS] or "other"),
+                ("response", template(row[SMTP_RESPONSE]))]
     return out
 
 
@@ -109,9 +124,9 @@ def deltas(rows: list, spam_threshold: float = 5.0) -> dict[str, tuple[dict, dic
     width = RESOLUTIONS["5m"]
     for row in rows:
         bucket = row[TS] - row[TS] % width
-        stats[(bucket, row[DIRECTION], row[TYPE], row[NODE], row[ZONE] or "")].add(row, spam_threshold)
+        stats[(bucket, row[DIRECTION], row[EVENT_TYPE], row[MTA_NODE], row[ZONE] or "")].add(row, spam_threshold)
         for dim, key in _dims(row):
-            dims[(bucket, dim, row[DIRECTION], row[TYPE], key)].add(row, spam_threshold)
+            dims[(bucket, dim, row[DIRECTION], row[EVENT_TYPE], key)].add(row, spam_threshold)
     out = {"5m": (stats, dims)}
     for res, coarse in RESOLUTIONS.items():
         if res != "5m":

@@ -14,11 +14,11 @@ import time
 import redis
 import rq
 
-from pipeline import buffer
+from pipeline import jobs
+from pipeline.vocabulary import ALL_QUEUES
 from workers import context
 
 # maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog
-QUEUE_NAMES = ["maintenance", *buffer.QUEUES.values()]
 log = logging.getLogger(__name__)
 
 
@@ -44,7 +44,7 @@ def run_worker(burst: bool = False) -> int:
 
     context.engine()
     conn = context.redis_conn()
-    queues = [rq.Queue(name, connection=conn) for name in QUEUE_NAMES]
+    queues = [rq.Queue(name, connection=conn) for name in ALL_QUEUES]
     while True:
         worker = rq.SimpleWorker(queues, connection=conn)
         try:
@@ -92,12 +92,7 @@ def run_scheduler() -> int:
 
 def requeue_failed() -> int:
     """Move every job of the event queues' failed registries back to its queue; print how many."""
-    conn, total = context.redis_conn(), 0
-    for name in QUEUE_NAMES:
-        registry = rq.Queue(name, connection=conn).failed_job_registry
-        for job_id in registry.get_job_ids():
-            registry.requeue(job_id)
-            total += 1
+    total = jobs.requeue_failed(context.redis_conn())
     print(f"re-queued {total} failed job(s)")
     return 0
 

@@ -10,7 +10,7 @@ import time
 import rq
 from rq import Retry
 
-from pipeline import buffer, deltas, telemetry
+from pipeline import buffer, deltas, jobs, telemetry
 from store import events, health
 from workers import context
 
@@ -83,7 +83,7 @@ def drain_events(cls: str) -> int:
             _hand_over(claim.parts[0][0], claim.rows, exc)
         claim.ack()
         if time.monotonic() > deadline:
-            rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+            jobs.start_drain(conn, cls)
             return written
 
 
@@ -94,7 +94,7 @@ def kick() -> dict:
     started = []
     for cls, length in buffer.backlog(conn).items():
         if length and conn.set(buffer.flag_key(cls), "1", nx=True, ex=buffer.FLAG_TTL):
-            rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+            jobs.start_drain(conn, cls)
             started.append(cls)
     if recovered or started:
         log.info("kick: recovered %d buffered elements, started drains for %s", recovered, started or "none")

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from pipeline import deltas
+from pipeline import row as layout
 from store import rollups
 from store.reply_templates import template
 
@@ -30,10 +31,10 @@ def test_templates_group_the_same_reply():
 
 
 def _row(ts, event_type="delivered", size=2048, dt=1500, domain="gmail.com"):
-    row = [None] * 28
-    row[:5] = ["e", ts, event_type, "outbound", "mta-01"]
-    row[12], row[21], row[22], row[23], row[25] = domain, "gmail", size, dt, True
-    return tuple(row)
+    values = dict.fromkeys(layout.COLUMNS)
+    values.update(event_id="e", ts=ts, event_type=event_type, direction="outbound", mta_node="mta-01",
+                  to_domain=domain, provider="gmail", message_size=size, delivery_time_ms=dt, tls=True)
+    return tuple(values.values())
 
 
 def test_deltas_aggregate_per_bucket_and_key():
