@@ -8,7 +8,6 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-SECTIONS = ("keys", "kiosk", "users")
 ROLES = (("viewer", "viewer: pages and read API"), ("admin", "admin: also keys, users, dead letters"))
 
 

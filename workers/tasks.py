@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 2.0  # then yield the worker, re-enqueued at the back of this class's queue
 
 
-def write_rows(rows: list) -> int:
+def write_and_publish(rows: list) -> int:
     """Write one batch in one transaction (events + rollups), then publish its delta; return the new-row count."""
     settings, engine = context.settings(), context.engine()
     started = time.monotonic()
@@ -34,7 +34,7 @@ def write_rows(rows: list) -> int:
 
 def write_events(rows: list) -> int:
     """A batch handed over after a failed write: RQ retries it with backoff, then keeps it as a dead letter."""
-    return write_rows(rows)
+    return write_and_publish(rows)
 
 
 def _hand_over(cls: str, rows: list, exc: Exception) -> None:
@@ -70,7 +70,7 @@ def drain_events(cls: str) -> int:
             continue
         buffer.refresh_flag(conn, cls)
         try:
-            written += write_rows(claim.rows)
+            written += write_and_publish(claim.rows)
         except Exception as exc:  # any failure: back to the buffer or on to a retrying job; never lost or stuck here
             if not health.database_up(context.engine()):
                 # PostgreSQL is away: handing batches over would turn the whole buffer into retrying jobs and,
