@@ -10,6 +10,7 @@ import os
 
 import dash
 import redis
+from dash import _callback
 from flask import Flask, g, has_request_context, request
 
 import api
@@ -75,7 +76,28 @@ def _mount_dash(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     app.layout = _layout
+    _own_callbacks(app)
     return app
+
+
+_CALLBACKS: tuple[list, dict, list] | None = None  # every dash.callback registration, captured at the first app
+
+
+def _own_callbacks(app: dash.Dash) -> None:
+    """Give this Dash app its own copy of the callbacks the page and component modules registered with
+    `dash.callback`. Dash keeps those in module globals that the first app to serve a request takes and clears,
+    and modules register only once per process, so a second app (tests build several) would have none."""
+    global _CALLBACKS
+    if _CALLBACKS is None:
+        _CALLBACKS = (list(_callback.GLOBAL_CALLBACK_LIST), dict(_callback.GLOBAL_CALLBACK_MAP),
+                      list(_callback.GLOBAL_INLINE_SCRIPTS))
+    callbacks, by_output, scripts = _CALLBACKS
+    # Dash has no public API for this: the same three structures its _setup_server copies from the globals
+    app._callback_list.extend(dict(c) for c in callbacks)
+    app.callback_map.update({k: dict(v) for k, v in by_output.items()})
+    app._inline_scripts.extend(scripts)
+    for registry in (_callback.GLOBAL_CALLBACK_LIST, _callback.GLOBAL_CALLBACK_MAP, _callback.GLOBAL_INLINE_SCRIPTS):
+        registry.clear()
 
 
 def _layout():

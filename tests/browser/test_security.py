@@ -10,8 +10,8 @@ import pytest
 
 from pipeline import apikeys
 from store import accounts, db
-from tests.browser.conftest import login_form, new_page
-from tests.integration.conftest import USERS
+from tests.browser.kit import login_form, new_page
+from tests.support import USERS
 
 pytestmark = pytest.mark.browser
 

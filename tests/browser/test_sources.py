@@ -11,8 +11,8 @@ import pytest
 import redis as redis_lib
 
 from pipeline import heartbeats
-from tests.browser.conftest import ARTIFACTS, screenshot
-from tests.conftest import REDIS_URL, TEST_KEY
+from tests.browser.kit import ARTIFACTS, screenshot
+from tests.support import REDIS_URL, TEST_KEY
 
 pytestmark = pytest.mark.browser
 

@@ -22,7 +22,7 @@ import rq
 from sqlalchemy import text
 
 from pipeline import buffer
-from tests.conftest import DATABASE_URL, TEST_KEY
+from tests.support import DATABASE_URL, TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 RETRYABLE = (429, 502, 503)

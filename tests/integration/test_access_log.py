@@ -17,7 +17,7 @@ import pytest
 
 from pipeline import apikeys
 from store import accounts, db
-from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY
+from tests.support import DATABASE_URL, REDIS_URL, TEST_KEY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from schemathesis import GenerationMode
 from sqlalchemy import text
 
 from pipeline import jobs
-from tests.integration.conftest import login, post, run_worker, session_cookie
+from tests.support import login, post, run_worker, session_cookie
 
 pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
@@ -48,8 +48,7 @@ def fuzz_client(app, engine, test_users):
     """A logged-in client; the module starts and ends with empty tables and Redis."""
     import redis as redis_lib
 
-    from tests.conftest import REDIS_URL, make_settings
-    from tests.integration.conftest import TABLES
+    from tests.support import REDIS_URL, TABLES, make_settings
     from workers import context
 
     context.use(make_settings())

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pipeline import telemetry
 from store import health
-from tests.integration.conftest import post, run_worker
+from tests.support import post, run_worker
 
 pytestmark = pytest.mark.integration
 

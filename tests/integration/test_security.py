@@ -11,8 +11,7 @@ from sqlalchemy import text
 
 from pipeline import apikeys
 from store import accounts, db, ingest_keys
-from tests.conftest import make_settings
-from tests.integration.conftest import USERS, post, run_worker
+from tests.support import USERS, make_settings, post, run_worker
 
 pytestmark = pytest.mark.integration
 EVENT = {"event_type": "delivered", "direction": "outbound", "mta_node": "mta-sec"}

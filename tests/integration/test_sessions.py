@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from pipeline import apikeys
 from store import accounts, db, sessions
-from tests.integration.conftest import USERS, login, session_cookie
+from tests.support import USERS, login, session_cookie
 from webauth import SESSION_COOKIE, identity, passwords
 
 pytestmark = pytest.mark.integration
