@@ -1,6 +1,6 @@
 """GET /metrics: Mailflow's own health in Prometheus' text format, for every web and worker process at once.
 
-Counters and histograms that must add up over several processes live in Redis (telemetry.py, store.stats) and are
+Counters and histograms that must add up over several processes live in Redis (pipeline/telemetry.py) and are
 rendered by a custom collector; gauges (buffer backlog, RQ queue depths, dead letters, node poll state) are read
 at scrape time. Scrape any web process: they all answer the same numbers.
 """
@@ -74,7 +74,7 @@ class PipelineCollector:
 
 
     def _sources(self):
-        """Per MTA node, from its plugin processes' heartbeats (heartbeats.py)."""
+        """Per MTA node, from its plugin processes' heartbeats (pipeline/heartbeats.py)."""
         families = {
             "processes": GaugeMetricFamily("mailflow_source_processes", "Plugin processes reporting (heartbeat "
                                            "within 3 x their interval).", labels=["node"]),

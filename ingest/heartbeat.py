@@ -1,7 +1,7 @@
 """POST /api/v1/events/heartbeat: a ZoneMTA plugin process reports its counters (docs/HEARTBEAT.md, contract v1).
 
 Same keys as ingest; the body is one JSON object, validated by msgspec, with every bad field reported in a 400. The
-latest heartbeat per process is kept in Redis (heartbeats.py, one round trip); PostgreSQL is never touched.
+latest heartbeat per process is kept in Redis (pipeline/heartbeats.py, one round trip); PostgreSQL is never touched.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """GET /ws/email-flow: the writers' Redis deltas (channel "email-flow") relayed to browsers over a WebSocket.
 
-flask-sock does the handshake in the request; then the socket is handed to this process's hub (realtime.hub),
+flask-sock does the handshake in the request; then the socket is handed to this process's hub (api.realtime.hub),
 which serves every socket from one thread and one Redis subscription. Under gunicorn the request thread goes
 straight back to the pool (realtime.handoff), so open dashboards never hold threads that ingest needs; under other
 servers (the tests' and the development server) the thread waits until the socket closes.
