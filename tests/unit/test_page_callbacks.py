@@ -4,8 +4,8 @@ drill-downs, the text search and the CSV links keep the view's range and theme a
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dash
@@ -15,14 +15,15 @@ from dash import no_update
 
 from store.filters import Filters
 
-ROOT = Path(__file__).resolve().parents[2]
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @pytest.fixture(scope="module")
 def pages():
-    """The page modules (dash.register_page needs a Dash app to exist: a bare one, never served)."""
-    dash.Dash(__name__, use_pages=True, pages_folder=str(ROOT / "pages"))
+    """The page modules. dash.register_page needs a Dash app to exist: when no test built the real one yet, a bare
+    app that imports no pages folder (so each page registers once, under its own module name) and never serves."""
+    if "pages.events" not in sys.modules:
+        dash.Dash(__name__, use_pages=True, pages_folder="")
     from pages import events, inbound, performance
 
     with flask.Flask(__name__).test_request_context():  # the pages' URL parsing notes problems on flask.g
