@@ -10,14 +10,13 @@ import os
 
 import dash
 import redis
+from dash import _callback
 from flask import Flask, current_app, g, has_request_context, request
 
 import api
 import ingest
-import metrics
-import realtime
 from api import alerts as alerts_api
-from api import health
+from api import health, metrics, realtime
 from api import queue as queue_api
 from components import shell, urlstate  # noqa: F401  (urlstate registers the shell callbacks)
 from config import ConfigError, Settings
@@ -79,7 +78,31 @@ def _mount_dash(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     app.layout = _layout
+    _own_callbacks(app)
     return app
+
+
+# Every dash.callback registration seen in this process, by output (a page module registers again, with fresh
+# functions, each time a Dash app imports the pages folder; the component modules register once, at import).
+_SPECS: dict[str, dict] = {}
+_FUNCTIONS: dict[str, dict] = {}
+_SCRIPTS: list[str] = []
+
+
+def _own_callbacks(app: dash.Dash) -> None:
+    """Give this Dash app its own copy of the callbacks the page and component modules registered with
+    `dash.callback`. Dash keeps those in module globals that the first app to serve a request takes and clears, so
+    a second app in the process (tests build several) would miss the component callbacks, and the first could get
+    the pages' twice."""
+    _SPECS.update((spec["output"], spec) for spec in _callback.GLOBAL_CALLBACK_LIST)
+    _FUNCTIONS.update(_callback.GLOBAL_CALLBACK_MAP)
+    _SCRIPTS.extend(s for s in _callback.GLOBAL_INLINE_SCRIPTS if s not in _SCRIPTS)
+    for registry in (_callback.GLOBAL_CALLBACK_LIST, _callback.GLOBAL_CALLBACK_MAP, _callback.GLOBAL_INLINE_SCRIPTS):
+        registry.clear()
+    # Dash has no public API for this: these are the structures its _setup_server fills from the globals
+    app._callback_list.extend(dict(spec) for spec in _SPECS.values())
+    app.callback_map.update({output: dict(entry) for output, entry in _FUNCTIONS.items()})
+    app._inline_scripts.extend(_SCRIPTS)
 
 
 def _layout():

@@ -11,9 +11,10 @@ from flask import jsonify
 from api import bp
 from api.csv_export import FORMATS
 from api.routes import MAX_EXPORT_ROWS, MAX_STATS_GROUPS, PARAMS
+from pipeline.vocabulary import DIRECTIONS, EVENT_TYPES
 from store.alert_rules import METRICS, Rule
 from store.breakdown import DIMS, SORTS, STATS_DIMS
-from store.filters import DIRECTIONS, EVENT_TYPES, RANGES
+from store.filters import RANGES
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
 _TIME = {"type": "string", "description": "RFC 3339 with offset (2026-11-28T09:00:00Z) or epoch milliseconds",

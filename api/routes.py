@@ -10,8 +10,9 @@ from flask import jsonify, request
 
 from api import bp, csv_export
 from api.errors import error_response
+from pipeline.vocabulary import EVENT_TYPES
 from store import bounces, breakdown, db, event_log, performance, traffic
-from store.filters import EVENT_TYPES, FilterError, Filters, text_value
+from store.filters import FilterError, Filters, text_value
 
 TIME = frozenset({"range", "from", "to"})
 FILTERS = TIME | {"direction", "node", "zone", "domain", "provider"}

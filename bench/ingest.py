@@ -21,8 +21,8 @@ import msgspec
 import psycopg
 import redis
 
-import buffer
 from bench.stack import BENCH_KEY, Stack, cpu_seconds, fresh_database
+from pipeline import buffer
 from tools.traffic import Generator
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

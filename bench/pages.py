@@ -34,9 +34,9 @@ HEADING = "## Page callbacks (issue 6)"
 def measure(repeat: int, url: str) -> dict:
     """{(callback, range): (p50, p95)} in ms."""
     client = app_client(url)
-    from pages import _data
+    from pages import _context
 
-    _data.set_props = lambda *_a, **_k: None  # no Dash request context here: the banner is irrelevant to timing
+    _context.set_props = lambda *_a, **_k: None  # no Dash request context here: the banner is irrelevant to timing
     out = {}
     with client.application.test_request_context():
         for module, name, extra in CALLBACKS:

@@ -18,9 +18,9 @@ import psutil
 import psycopg
 import redis
 
-import tally
 from bench.ingest import ADMIN_URL, _committed, _load_process, load_arguments
 from bench.stack import Stack, fresh_database
+from pipeline import telemetry
 
 WINDOW = 30
 
@@ -39,7 +39,7 @@ def _rss_mb(stack: Stack) -> dict[str, float]:
 
 
 def _buffered(r: redis.Redis) -> dict[str, int]:
-    return {k.decode(): int(v) for k, v in r.hgetall(tally.BUFFERED).items()}
+    return {k.decode(): int(v) for k, v in r.hgetall(telemetry.BUFFERED).items()}
 
 
 def _lag_by_window(db, t0: float) -> list[tuple[int, int, float, float]]:

@@ -10,7 +10,6 @@ from dash import dcc, html
 
 from components.grid import column, grid
 
-SECTIONS = ("keys", "kiosk", "users")
 ROLES = (("viewer", "viewer: pages and read API"), ("admin", "admin: also keys, users, dead letters"))
 
 

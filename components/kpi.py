@@ -37,10 +37,3 @@ def flow_column(direction: str, title: str) -> html.Div:
         dbc.Row([dbc.Col(kpi_card(direction, t), xs=6, lg=3, className="mb-2") for t in types], className="g-2"),
     ])
 
-
-def card(title: str, body, extra=None, id_: str | None = None) -> dbc.Card:
-    """A titled chart card."""
-    header = html.Div([html.Span(title, className="section-title"), extra if extra is not None else ""],
-                      className="d-flex justify-content-between align-items-center")
-    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], className="shadow-sm mb-3 h-100",
-                    **({"id": id_} if id_ else {}))

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from components import figures, panels
+from components import figures, reports
 from components.theme import template
 
 NAMES = {"ip": "Sending IP", "sender": "Sender domain"}
@@ -54,7 +54,7 @@ def reputation_table(data: dict | None, search: str | None) -> html.Div | dbc.Ta
     rows = []
     for g in data["groups"]:
         key = g["key"]
-        link = dcc.Link(key, href=panels.events_href(search, direction="outbound", **{by: key}), className="mono") \
+        link = dcc.Link(key, href=reports.events_href(search, direction="outbound", **{by: key}), className="mono") \
             if key else html.Span("(none)", className="text-muted")
         rows.append(html.Tr([
             html.Td(link), html.Td(f"{g['received']:,}", className="text-end"),
@@ -98,5 +98,5 @@ def failure_trend(data: dict | None, theme: str, height: int = 300) -> go.Figure
         return figures.empty_figure("No outbound events in this range", theme, height)
     rows = [{"time": p["time"], "key": p["key"] or "(none)", "value": p["deferred"] + p["bounced"]}
             for p in data["trend"]]
-    return figures.lines(panels.series_frame(rows), "time", "value", "key", theme, height,
-                         "deferred + bounced per bucket", x_range=panels.span(data))
+    return figures.lines(reports.series_frame(rows), "time", "value", "key", theme, height,
+                         "deferred + bounced per bucket", x_range=reports.span(data))

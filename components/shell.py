@@ -2,7 +2,7 @@
 page container, plus the global URL, refresh interval and error banner every page shares.
 
 Range, refresh, theme and kiosk live in the URL query (`?range=24h&refresh=30&kiosk=1`), so any view is a bookmark
-and a wall screen is just a URL. The shell only draws; its callbacks live in pages/_shell_callbacks.py.
+and a wall screen is just a URL. The shell only draws; its callbacks live in components/urlstate.py.
 """
 
 from __future__ import annotations

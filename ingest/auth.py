@@ -1,7 +1,7 @@
 """Ingest API keys: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 
 Two kinds of key name the event `source`: bootstrap keys from INGEST_API_KEYS (`key1`, `key2`, ..., compared in
-constant time) and managed keys created by an admin, looked up by SHA-256 in the Redis mirror (ingestkeys.py) —
+constant time) and managed keys created by an admin, looked up by SHA-256 in the Redis mirror (apikeys.py) —
 ingest never reads PostgreSQL. A lookup is cached in this process for INGEST_KEY_CACHE_SECONDS (≤ 2 s), so a
 revoked key stops within that bound without a Redis round trip on every request.
 """
@@ -15,7 +15,7 @@ import time
 import redis
 from flask import Request, current_app, g
 
-import ingestkeys
+from pipeline import apikeys
 
 UNAVAILABLE = "\0unavailable"  # Redis could not be asked: answer 503 (retry), not 401 (wrong key)
 _CACHE_MAX = 4096
@@ -58,13 +58,13 @@ def identify(request: Request) -> str | None:
 
 
 def _managed(key: str, conn: redis.Redis, ttl: float) -> str | None:
-    digest = ingestkeys.digest(key)
+    digest = apikeys.digest(key)
     now = time.monotonic()
     hit = _cache.get(digest)
     if hit is not None and hit[1] > now:
         return hit[0]
     try:
-        raw = conn.hget(ingestkeys.REDIS_HASH, digest)
+        raw = conn.hget(apikeys.REDIS_HASH, digest)
     except redis.RedisError:
         return UNAVAILABLE
     name = raw.decode() if raw is not None else None

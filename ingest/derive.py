@@ -13,6 +13,8 @@ from pathlib import Path
 
 import idna
 
+from pipeline.vocabulary import FAILURES
+
 REASON_CLASSES = {
     "recipient": "recipient", "capacity": "recipient", "envelope": "recipient",
     "blacklist": "reputation", "block": "reputation", "spam": "reputation", "policy": "reputation",
@@ -23,7 +25,6 @@ REASON_CLASSES = {
     "message": "content", "virus": "content",
     "protocol": "protocol",
 }
-FAILURE_TYPES = {"deferred", "bounced", "rejected", "greylisted", "dropped"}
 _CODE = re.compile(r"^\s*([2-5]\d\d)(?:[\s-]|$)")
 _ENHANCED = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
 
@@ -86,7 +87,7 @@ def enhanced_status(response: str | None) -> str | None:
 
 def reason_class(event_type: str, category: str | None) -> str | None:
     """Operator-facing reason group of a failure; None for successful events."""
-    if event_type not in FAILURE_TYPES and not category:
+    if event_type not in FAILURES and not category:
         return None
     return REASON_CLASSES.get(category or "", "other")
 
@@ -113,7 +114,7 @@ def default_providers() -> ProviderMap:
 
 
 def row(e, providers: ProviderMap | None = None, source: str | None = None) -> tuple:
-    """The stored row for a validated event, in buffer.COLUMNS order."""
+    """The stored row for a validated event, in pipeline.row.COLUMNS order."""
     providers = providers or default_providers()
     from_domain = normalise_domain(e.from_domain) if e.from_domain else domain_of(e.from_address)
     to_domain = normalise_domain(e.to_domain) if e.to_domain else domain_of(e.to_address)

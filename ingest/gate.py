@@ -22,8 +22,7 @@ import redis
 from limits import parse_many
 from redis.exceptions import NoScriptError
 
-import buffer
-import tally
+from pipeline import buffer, telemetry
 
 _SCRIPT = """
 -- KEYS: per limit (current window, previous window); then BUFFERED, COUNTERS, the rejections' minute hash;
@@ -75,7 +74,7 @@ class Limit:
     def keys_and_args(self, now: float) -> tuple[list[str], list]:
         """The current and previous window keys, and (amount, previous-window weight, ttl) for the script."""
         index, elapsed = divmod(now, self.window)
-        base = f"{tally.PREFIX}:rl:{self.scope}:{self.window}"
+        base = f"{telemetry.PREFIX}:rl:{self.scope}:{self.window}"
         keys = [f"{base}:{int(index)}", f"{base}:{int(index) - 1}"]
         return keys, [self.amount, f"{1 - elapsed / self.window:.6f}", 2 * self.window + 1]
 
@@ -146,7 +145,7 @@ class Gate:
             limit_keys, limit_args = limit.keys_and_args(now)
             keys += limit_keys
             args += limit_args
-        keys += [tally.BUFFERED, tally.COUNTERS, tally.rejected_key(int(now // 60))]
+        keys += [telemetry.BUFFERED, telemetry.COUNTERS, telemetry.rejected_key(int(now // 60))]
         groups, rejected = groups or {}, rejected or Counter()
         args += [buffer.FLAG_TTL, len(groups)]
         for cls, rows in groups.items():
@@ -155,7 +154,7 @@ class Gate:
         args.append(len(rejected))
         for reason, n in rejected.items():
             args += [reason, n]
-        args.append(tally.REJECTED_TTL)
+        args.append(telemetry.REJECTED_TTL)
         result = self._evalsha(keys, args)
         if result[0] == 0:
             limit = limits[int(result[1])]

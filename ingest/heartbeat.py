@@ -1,7 +1,7 @@
 """POST /api/v1/events/heartbeat: a ZoneMTA plugin process reports its counters (docs/HEARTBEAT.md, contract v1).
 
 Same keys as ingest; the body is one JSON object, validated by msgspec, with every bad field reported in a 400. The
-latest heartbeat per process is kept in Redis (heartbeats.py, one round trip); PostgreSQL is never touched.
+latest heartbeat per process is kept in Redis (pipeline/heartbeats.py, one round trip); PostgreSQL is never touched.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import msgspec
 import redis
 from flask import current_app, jsonify, request
 
-import heartbeats
 from ingest import auth, bp, routes
+from pipeline import heartbeats
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16_384  # a heartbeat is ~600 bytes; anything much larger is not one

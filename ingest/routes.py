@@ -12,13 +12,11 @@ import logging
 
 import msgspec
 import redis
-import rq
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-import buffer
-import tally
 from ingest import auth, bp, derive, gate, schema
+from pipeline import buffer, jobs, telemetry
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
@@ -63,7 +61,7 @@ def admit(counted: list[gate.Limit], rows: list[tuple] = (), rejected: list[dict
     """Run the gate for a request; None when admitted, else the response to send (429 or 503)."""
     try:
         result = current_app.extensions["ingest_gate"].admit(
-            counted, buffer.split(rows), tally.rejections(rejected))
+            counted, buffer.split(rows), telemetry.rejections(rejected))
     except redis.RedisError as exc:
         log.warning("ingest: Redis cannot take %d events: %s", len(rows), exc)
         return _unavailable(list(rejected))
@@ -79,7 +77,7 @@ def admit(counted: list[gate.Limit], rows: list[tuple] = (), rejected: list[dict
 def _start_drain(cls: str) -> None:
     conn = current_app.extensions["redis"]
     try:
-        rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+        jobs.start_drain(conn, cls)
     except redis.RedisError as exc:  # the rows are buffered; the scheduler's kick starts the drain instead
         log.warning("ingest: could not enqueue the %s drain: %s", cls, exc)
 

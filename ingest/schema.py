@@ -16,8 +16,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ingest import derive, grammar
+from pipeline.vocabulary import DIRECTIONS, EVENT_TYPES
 
-EVENT_TYPES = ("received", "delivered", "deferred", "bounced", "rejected", "greylisted", "dropped")
 FUTURE_SLACK_MS = 5 * 60 * 1000
 REAL_MAX, REAL_MIN = 3.4e38, 1.2e-38  # the range of a PostgreSQL real (float4)
 
@@ -30,8 +30,8 @@ class Event(msgspec.Struct, forbid_unknown_fields=False):
     """One event as it arrives; unknown keys are ignored (never stored)."""
 
     event_id: _text(1, 128)
-    event_type: Literal["received", "delivered", "deferred", "bounced", "rejected", "greylisted", "dropped"]
-    direction: Literal["outbound", "inbound"]
+    event_type: Literal[EVENT_TYPES]
+    direction: Literal[DIRECTIONS]
     timestamp: Annotated[int, msgspec.Meta(ge=0)] | Annotated[datetime, msgspec.Meta(tz=True)]
     mta_node: _text(1, 255)
     queue_id: _text(0, 64) | None = None

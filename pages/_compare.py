@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, no_update
 
-from components import compare, panels
+from components import compare, reports
 from components.theme import TYPE_COLORS, TYPE_LABELS
-from pages import _data
+from pages import _context
 from store.filters import Filters
 
 
@@ -30,11 +30,11 @@ def throughput_overlay(fig: go.Figure, search: str | None, f: Filters, fetch: Ca
     """The throughput figure plus the previous period's stacked lines (dashed) when the URL asks for them."""
     if not compare.enabled(search):
         return fig
-    before = _data.load(fetch, previous(f))
+    before = _context.load(fetch, previous(f))
     if before is None:
         return fig
     series = [(t, TYPE_LABELS[direction][t], TYPE_COLORS[t]) for t in types]
-    return compare.overlay(fig, panels.series_frame(before["series"]), series, compare.previous_label(search),
+    return compare.overlay(fig, reports.series_frame(before["series"]), series, compare.previous_label(search),
                            seconds(f), stacked=True)
 
 

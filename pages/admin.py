@@ -12,10 +12,10 @@ import dash
 from dash import Input, Output, State, callback, ctx, no_update
 from flask import g, request
 
-import ingestkeys
 from components import admin
-from pages import _admin_sessions, _admin_users, _data
-from store import accounts, db, deadletters, ingest_keys
+from pages import _admin_sessions, _admin_users, _context
+from pipeline import apikeys, jobs
+from store import accounts, db, ingest_keys
 from store.accounts import AccountError
 from store.ingest_keys import IngestKeyError
 from webauth import identity
@@ -48,9 +48,9 @@ def _outputs(section: str) -> list[Output]:
 
 def _key_action(conn, who, action: str, name: str | None, pick: str | None) -> tuple[str, str | None]:
     if action == "create":
-        key = ingest_keys.create(conn, _data.redis_conn(), (name or "").strip(), who.name)
+        key = ingest_keys.create(conn, _context.redis_conn(), (name or "").strip(), who.name)
         return f"Key {name!r} created. Copy it now: it is not shown again.", key
-    if pick and ingest_keys.revoke(conn, _data.redis_conn(), pick):
+    if pick and ingest_keys.revoke(conn, _context.redis_conn(), pick):
         return f"Key {pick!r} revoked: it stops working within 2 seconds.", None
     return "Pick a live key to revoke.", None
 
@@ -85,7 +85,7 @@ def manage_keys(_create, _revoke, name, pick):
 def _kiosk_action(conn, who, action: str, name: str | None, pick: int | None) -> tuple[str, str | None]:
     if action == "create":
         token = secrets.token_urlsafe(32)
-        accounts.create_kiosk(conn, name or "", ingestkeys.digest(token), who.name)
+        accounts.create_kiosk(conn, name or "", apikeys.digest(token), who.name)
         conn.commit()
         return f"Link for {name!r} created. Copy it now: it is not shown again.", f"{request.host_url}kiosk/{token}"
     if pick is not None and accounts.revoke_kiosk(conn, int(pick)):  # its sessions are deleted with it
@@ -111,7 +111,7 @@ def manage_dead_letters(_requeue):
         return no_update, DENIED
     message = None
     if ctx.triggered_id == "admin-dead-requeue":
-        message = f"Re-queued {deadletters.requeue_all(_data.redis_conn())} job(s)."
-    counts = deadletters.counts(_data.redis_conn())
+        message = f"Re-queued {jobs.requeue_failed(_context.redis_conn())} job(s)."
+    counts = jobs.dead_letters(_context.redis_conn())
     return admin.table("dead", [{"queue": q, "failed_jobs": n} for q, n in counts.items()],
                        ["queue", "failed_jobs"]), admin.result(message)

@@ -14,7 +14,7 @@ from flask import current_app, g
 from redis import RedisError
 
 from components import alerts as view
-from pages import _data
+from pages import _context
 from store import alert_log, alert_rules, alert_stats, db
 from store.alert_rules import RuleError
 
@@ -83,11 +83,11 @@ def refresh(_tick, _create, _save, _mute, _delete, pick, *form):
                 message = _act(conn, action, pick, _payload(*form))
         except RuleError as exc:
             message, ok = "; ".join(f"{e['field']}: {e['reason']}" for e in exc.errors), False
-    shown = _data.load(_read)
+    shown = _context.load(_read)
     if shown is None:
         return no_update, no_update, no_update, no_update, view.result(message, ok)
     rules, history, failed = shown
-    _data.clear_error()
+    _context.clear_error()
     options = [{"label": r["name"], "value": r["id"]} for r in rules]
     return (view.rules_table(rules), view.history_table(history), view.failed_table(failed), options,
             view.result(message, ok))
@@ -116,7 +116,7 @@ def load_rule(pick):
 def nav_badge(_path):
     """The navbar entry with the number of firing rules (from the last evaluation, in Redis) as a red badge."""
     try:
-        firing = alert_stats.firing(_data.redis_conn())
+        firing = alert_stats.firing(_context.redis_conn())
     except RedisError as exc:  # the badge is an extra: the page itself reports an outage
         log.warning("firing count unavailable: %s", exc)
         return no_update

@@ -8,9 +8,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import eventlist, kpi, panels
+from components import chart, eventlist, reports
 from components.urlstate import filter_args, view_state
-from pages import _data
+from pages import _context
 from store import event_log
 from store.filters import FilterError, Filters
 
@@ -35,12 +35,12 @@ def layout(**query) -> html.Div:
                                        debounce=True), dbc.Button("Search", id="events-search", color="primary")],
                             size="sm", style={"maxWidth": "28rem"})
     return html.Div([
-        html.Div([html.H4("Events", className="me-3 mb-0"), *chips, panels.download_link("events-csv")],
+        html.Div([html.H4("Events", className="me-3 mb-0"), *chips, reports.download_link("events-csv")],
                  className="d-flex align-items-center mb-2"),
         search,
         html.Small(SEARCH_NOTES[event_log.search_mode(query.get("q"))], id="events-search-note",
                    className="text-muted d-block mb-2"),
-        kpi.card("Newest first", dcc.Loading(html.Div(id="events-table"), type="dot", delay_show=300),
+        chart.card("Newest first", dcc.Loading(html.Div(id="events-table"), type="dot", delay_show=300),
                  html.Div(id="events-pager")),
     ])
 
@@ -61,10 +61,10 @@ def update_events(search, path):
                                snap=False)
     except FilterError as exc:
         return html.Div(f"Invalid filters: {exc}", className="text-danger"), "", ""
-    csv = panels.csv_href(search, "events", **{k: query.get(k, "") for k in KEYS})
+    csv = reports.csv_href(search, "events", **{k: query.get(k, "") for k in KEYS})
     if event_log.search_mode(query.get("q")) == "substring" and f.end - f.start > event_log.MAX_SEARCH_SPAN:
         return _capped(), "", csv
-    page = _data.load(event_log.event_page, f, event_type=query.get("type"), queue_id=query.get("queue_id"),
+    page = _context.load(event_log.event_page, f, event_type=query.get("type"), queue_id=query.get("queue_id"),
                       q=query.get("q"), ip=query.get("ip"), sender=query.get("sender"), cursor=query.get("cursor"),
                       limit=PAGE_SIZE)
     if page is None:

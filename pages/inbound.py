@@ -4,11 +4,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import compare, kpi, panels
+from components import chart, compare, kpi, reports
 from components.figures import empty_figure
 from components.urlstate import view_state
-from pages import _compare, _data
-from store import breakdown, counters, inbound, traffic
+from pages import _compare, _context
+from pipeline import deltas
+from store import breakdown, inbound, traffic
 
 dash.register_page(__name__, path="/inbound", name="Inbound", order=1, title="Mailflow: inbound flow")
 AREA = ("delivered", "spam", "rejected", "greylisted")
@@ -25,12 +26,12 @@ def layout(**query) -> html.Div:
                                    html.Div(id="flow-spark"), html.Div("", id="flow-spark-rate",
                                                                         className="kpi-rate")]), lg=3)],
                 className="mb-3 g-3"),
-        kpi.card("Inbound throughput", graph, html.Div([html.Small("click a point to list its events",
+        chart.card("Inbound throughput", graph, html.Div([html.Small("click a point to list its events",
                                                                    className="text-muted"),
                                                         compare.switch("inbound-compare", query)], className="d-flex")),
-        dbc.Row([dbc.Col(kpi.card("Top sending domains", dcc.Graph(id="inbound-domains",
+        dbc.Row([dbc.Col(chart.card("Top sending domains", dcc.Graph(id="inbound-domains",
                                                                    figure=empty_figure("Loading …"))), lg=6),
-                 dbc.Col(kpi.card("Inbound by MX node (received)", dcc.Graph(id="inbound-nodes",
+                 dbc.Col(chart.card("Inbound by MX node (received)", dcc.Graph(id="inbound-nodes",
                                                                            figure=empty_figure("Loading …"))), lg=6)],
                 className="g-3 mt-1"),
     ])
@@ -40,23 +41,23 @@ def layout(**query) -> html.Div:
           Input("url", "search"), Input("shell-interval", "n_intervals"))
 def update_inbound_counters(search, _tick):
     """Base numbers for the inbound counters."""
-    summary = _data.load(traffic.summary, _data.filters(search, direction="inbound"))
+    summary = _context.load(traffic.summary, _context.filters(search, direction="inbound"))
     if summary is None:
         return no_update, no_update
-    _data.clear_error()
-    return (panels.kpi_base(summary, live=view_state(search)["range"] != "custom"),
-            counters.recent_seconds(_data.redis_conn()))
+    _context.clear_error()
+    return (reports.kpi_base(summary, live=view_state(search)["range"] != "custom"),
+            deltas.recent_seconds(_context.redis_conn()))
 
 
 @callback(Output("inbound-throughput", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_inbound(search, _tick, theme):
     """Inbound throughput: delivered (clean), spam, rejected, greylisted (previous period dashed with compare)."""
-    f = _data.filters(search, direction="inbound")
-    flow = _data.load(inbound.inbound_flow, f)
+    f = _context.filters(search, direction="inbound")
+    flow = _context.load(inbound.inbound_flow, f)
     if flow is None:
         return no_update
-    fig = panels.throughput_figure(flow, "inbound", AREA, _data.theme_of(theme))
+    fig = reports.throughput_figure(flow, "inbound", AREA, _context.theme_of(theme))
     return _compare.throughput_overlay(fig, search, f, inbound.inbound_flow, "inbound", AREA)
 
 
@@ -64,19 +65,19 @@ def update_inbound(search, _tick, theme):
           Input("shell-theme", "data"))
 def update_inbound_domains(search, _tick, theme):
     """Top sending domains by events."""
-    domains = _data.load(breakdown.breakdown, _data.filters(search, direction="inbound"), "domain", "total", 10)
+    domains = _context.load(breakdown.breakdown, _context.filters(search, direction="inbound"), "domain", "total", 10)
     if domains is None:
         return no_update
     rows = [{"key": g["key"], "n": g["total"]} for g in domains["groups"]]
-    return panels.bars_of(rows, _data.theme_of(theme), value="n", empty="(no sender domain)", color="#0d6efd")
+    return reports.bars_of(rows, _context.theme_of(theme), value="n", empty="(no sender domain)", color="#0d6efd")
 
 
 @callback(Output("inbound-nodes", "figure"), Input("url", "search"), Input("shell-interval", "n_intervals"),
           Input("shell-theme", "data"))
 def update_inbound_nodes(search, _tick, theme):
     """Received per MX node."""
-    nodes = _data.load(traffic.throughput, _data.filters(search, direction="inbound"), by_node=True)
-    return no_update if nodes is None else panels.node_figure(nodes, "received", _data.theme_of(theme))
+    nodes = _context.load(traffic.throughput, _context.filters(search, direction="inbound"), by_node=True)
+    return no_update if nodes is None else reports.node_figure(nodes, "received", _context.theme_of(theme))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("inbound-throughput", "clickData"),
@@ -85,10 +86,10 @@ def drill_down(click, search):
     """A clicked point opens the inbound events of that bucket and type."""
     if not click or not click.get("points"):
         return no_update
-    start, end, key = panels.bucket_of(click, _data.filters(search).bucket_seconds)
+    start, end, key = reports.bucket_of(click, _context.filters(search).bucket_seconds)
     if key == compare.PREVIOUS:
         return no_update
-    return panels.events_href(search, start, end, direction="inbound", type="delivered" if key == "spam" else key)
+    return reports.events_href(search, start, end, direction="inbound", type="delivered" if key == "spam" else key)
 
 
 _compare.register("inbound-compare")

@@ -3,8 +3,8 @@
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from components import eventlist, kpi
-from pages import _data
+from components import chart, eventlist
+from pages import _context
 from store import event_log
 
 dash.register_page(__name__, path_template="/message/<queue_id>", name="Message", order=5, hide_nav=True,
@@ -16,7 +16,7 @@ def layout(queue_id: str = "", **_query) -> html.Div:
     return html.Div([
         html.H4(["Message ", html.Span(queue_id, className="mono")]),
         dcc.Store(id="message-queue-id", data=queue_id[:64]),
-        kpi.card("Timeline", dcc.Loading(html.Div(id="message-timeline"), type="dot", delay_show=300)),
+        chart.card("Timeline", dcc.Loading(html.Div(id="message-timeline"), type="dot", delay_show=300)),
     ])
 
 
@@ -25,5 +25,5 @@ def update_timeline(queue_id, _path):
     """Load the message's events."""
     if not queue_id:
         return html.Div("No queue id given.", className="text-muted")
-    events = _data.load(event_log.message_events, queue_id)
+    events = _context.load(event_log.message_events, queue_id)
     return no_update if events is None else eventlist.timeline(events)

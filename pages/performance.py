@@ -4,13 +4,12 @@
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, html, no_update
 
-from components import compare, figures, kpi, panels
-from components.figures import empty_figure
+from components import chart, compare, figures, reports
 from components.grid import column, grid
 from components.theme import SEQUENCE
-from pages import _compare, _data
+from pages import _compare, _context
 from store import breakdown, performance
 
 dash.register_page(__name__, path="/performance", name="Performance", order=3, title="Mailflow: performance")
@@ -23,27 +22,26 @@ PROVIDER_COLUMNS = [column("provider", "Provider"), column("delivered", "Deliver
                     column("p99_s", "P99 s", "number")]
 
 
-def _graph(id_: str, height: int = 230) -> dcc.Graph:
-    return dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height), config={"displaylogo": False})
 
 
 def layout(**query) -> html.Div:
     """Skeleton."""
     table = grid("perf-domains", COLUMNS, page_size=15, row_id="key")
-    providers = html.Div([_graph("perf-providers", 300), grid("perf-provider-table", PROVIDER_COLUMNS, filters=False)])
+    providers = html.Div([chart.graph("perf-providers", 300),
+                          grid("perf-provider-table", PROVIDER_COLUMNS, filters=False)])
     domain_note = html.Div([html.Small("click a row to list its events", className="text-muted"),
-                            panels.download_link("perf-domains-csv")])
+                            reports.download_link("perf-domains-csv")])
     return html.Div([
-        dbc.Row([dbc.Col(kpi.card(title, _graph(f"perf-gauge-{k}")), md=4)
+        dbc.Row([dbc.Col(chart.card(title, chart.graph(f"perf-gauge-{k}", 230)), md=4)
                  for k, title in (("avg", "Average delivery time"), ("p95", "P95"), ("p99", "P99"))],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Delivery-time distribution", _graph("perf-histogram", 300)), lg=5),
-                 dbc.Col(kpi.card("Delivery time over the range", _graph("perf-trend", 300),
+        dbc.Row([dbc.Col(chart.card("Delivery-time distribution", chart.graph("perf-histogram", 300)), lg=5),
+                 dbc.Col(chart.card("Delivery time over the range", chart.graph("perf-trend", 300),
                                   compare.switch("perf-compare", query)), lg=7)],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("By destination domain", table, domain_note), lg=7),
-                 dbc.Col(kpi.card("Delivery time by provider", providers, panels.download_link("perf-providers-csv")),
-                         lg=5)], className="g-3 mb-3"),
+        dbc.Row([dbc.Col(chart.card("By destination domain", table, domain_note), lg=7),
+                 dbc.Col(chart.card("Delivery time by provider", providers,
+                                    reports.download_link("perf-providers-csv")), lg=5)], className="g-3 mb-3"),
     ])
 
 
@@ -57,19 +55,19 @@ def _seconds(ms):
           Input("shell-theme", "data"))
 def update_performance(search, _tick, theme):
     """Gauges, histogram, trend and per-provider figures of outbound delivery times."""
-    theme, f = _data.theme_of(theme), _data.filters(search, direction="outbound")
-    data = _data.load(performance.performance, f)
+    theme, f = _context.theme_of(theme), _context.filters(search, direction="outbound")
+    data = _context.load(performance.performance, f)
     if data is None:
         return (no_update,) * 7
-    _data.clear_error()
+    _context.clear_error()
     gauges = [figures.gauge(_seconds(data[k]), "", theme) for k in ("avg_ms", "p95", "p99")]
     brackets = data["histogram"]
     bars = figures.bars_with_line([b["bracket"] for b in brackets], [b["events"] for b in brackets], None, theme,
                                   bar_name="delivered", height=300)
     rows = [{"time": p["time"], "series": s, "value": _seconds(p[k])} for p in data["trend"]
             for s, k in (("average", "avg_ms"), ("P95", "p95_ms")) if p[k] is not None]
-    trend = figures.lines(panels.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
-                          x_range=panels.span(data), empty="No delivered events in this range")
+    trend = figures.lines(reports.series_frame(rows), "time", "value", "series", theme, 300, "seconds",
+                          x_range=reports.span(data), empty="No delivered events in this range")
     if compare.enabled(search):
         trend = _previous_trend(trend, search, f)
     return (*gauges, bars, trend, *_providers(data["by_provider"] or [], theme))
@@ -77,7 +75,7 @@ def update_performance(search, _tick, theme):
 
 def _previous_trend(fig, search: str, f):
     """The trend figure plus the previous period's average and P95 (dashed, same colours as the current lines)."""
-    before = _data.load(performance.performance, _compare.previous(f))
+    before = _context.load(performance.performance, _compare.previous(f))
     if before is None:
         return fig
     frame = pd.DataFrame([{"time": p["time"], "avg": _seconds(p["avg_ms"]), "p95": _seconds(p["p95_ms"])}
@@ -101,14 +99,14 @@ def _providers(rows: list[dict], theme: str) -> tuple:
 @callback(Output("perf-domains-csv", "href"), Output("perf-providers-csv", "href"), Input("url", "search"))
 def csv_links(search):
     """The CSV exports of both tables for the page's range."""
-    return (panels.csv_href(search, "stats", by="domain", direction="outbound", sort="total"),
-            panels.csv_href(search, "stats", by="provider", direction="outbound", sort="delivered"))
+    return (reports.csv_href(search, "stats", by="domain", direction="outbound", sort="total"),
+            reports.csv_href(search, "stats", by="provider", direction="outbound", sort="delivered"))
 
 
 @callback(Output("perf-domains", "rowData"), Input("url", "search"), Input("shell-interval", "n_intervals"))
 def update_domains(search, _tick):
     """Per-destination-domain rows (top 200 by events)."""
-    data = _data.load(breakdown.breakdown, _data.filters(search, direction="outbound"), "domain", "total", 200)
+    data = _context.load(breakdown.breakdown, _context.filters(search, direction="outbound"), "domain", "total", 200)
     if data is None:
         return no_update
     return [{"key": g["key"] or "(none)", "total": g["total"], "delivered": g["delivered"],
@@ -125,7 +123,7 @@ def open_domain_events(cell, search):
     domain = (cell or {}).get("rowId")
     if not domain or domain == "(none)":
         return no_update
-    return panels.events_href(search, direction="outbound", domain=domain)
+    return reports.events_href(search, direction="outbound", domain=domain)
 
 
 _compare.register("perf-compare")

@@ -7,35 +7,33 @@ from dash import Input, Output, callback, dcc, html, no_update
 from flask import current_app
 from redis import RedisError
 
-import heartbeats
-from components import figures, kpi, queueview, sources
+from components import chart, figures, queueview, sources
 from components.figures import empty_figure
-from pages import _data
+from pages import _context
+from pipeline import heartbeats
 from store import db, health, queues
 
 dash.register_page(__name__, path="/queue", name="Queue", order=2, title="Mailflow: queues")
 
 
-def _graph(id_: str, height: int = 260) -> dcc.Graph:
-    return dcc.Graph(id=id_, figure=empty_figure("Loading …", height=height), config={"displaylogo": False})
 
 
 def layout(**_query) -> html.Div:
     """Skeleton with the page's own 10 s timer."""
     total = html.Div([html.Div("—", id="queue-total", className="kpi-value"),
-                      html.Div("", id="queue-split", className="kpi-rate"), _graph("queue-spark", 80)])
+                      html.Div("", id="queue-split", className="kpi-rate"), chart.graph("queue-spark", 80)])
     return html.Div([
         dcc.Interval(id="queue-interval", interval=10_000),
-        dbc.Row([dbc.Col(kpi.card("Total queued", total, html.Small("", id="queue-polled", className="text-muted")),
+        dbc.Row([dbc.Col(chart.card("Total queued", total, html.Small("", id="queue-polled", className="text-muted")),
                          lg=4),
-                 dbc.Col(kpi.card("Nodes", html.Div(id="queue-nodes")), lg=8)], className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Queue per node", _graph("queue-per-node")), lg=4),
-                 dbc.Col(kpi.card("Age of queued messages", _graph("queue-ages")), lg=4),
-                 dbc.Col(kpi.card("Deferred: why", _graph("queue-reasons")), lg=4)], className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Oldest message", html.Div(id="queue-oldest")), lg=4),
-                 dbc.Col(kpi.card("Mailflow pipeline health", html.Div(id="queue-pipeline")), lg=8)],
+                 dbc.Col(chart.card("Nodes", html.Div(id="queue-nodes")), lg=8)], className="g-3 mb-3"),
+        dbc.Row([dbc.Col(chart.card("Queue per node", chart.graph("queue-per-node", 260)), lg=4),
+                 dbc.Col(chart.card("Age of queued messages", chart.graph("queue-ages", 260)), lg=4),
+                 dbc.Col(chart.card("Deferred: why", chart.graph("queue-reasons", 260)), lg=4)], className="g-3 mb-3"),
+        dbc.Row([dbc.Col(chart.card("Oldest message", html.Div(id="queue-oldest")), lg=4),
+                 dbc.Col(chart.card("Mailflow pipeline health", html.Div(id="queue-pipeline")), lg=8)],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Sources (ZoneMTA plugins)", html.Div(id="queue-sources")), lg=12)],
+        dbc.Row([dbc.Col(chart.card("Sources (ZoneMTA plugins)", html.Div(id="queue-sources")), lg=12)],
                 className="g-3"),
     ])
 
@@ -44,7 +42,7 @@ def layout(**_query) -> html.Div:
 def update_pipeline(_tick):
     """The dashboard's own health: is it keeping up with what the MTAs send?"""
     try:
-        return queueview.health_panel(health.pipeline_health(_data.redis_conn(), db.engine()))
+        return queueview.health_panel(health.pipeline_health(_context.redis_conn(), db.engine()))
     except OSError:
         return queueview.health_panel(None)
 
@@ -53,15 +51,15 @@ def update_pipeline(_tick):
 def update_sources(_tick):
     """Is every MTA node's plugin reporting, and has any lost events before they reached Mailflow?"""
     try:
-        return sources.sources_table(heartbeats.read(_data.redis_conn()))
+        return sources.sources_table(heartbeats.read(_context.redis_conn()))
     except (OSError, RedisError):
         return sources.sources_table(None)
 
 
 def _snapshot():
     nodes = [name for name, _url in current_app.extensions["settings"].zonemta_nodes]
-    data = queues.current(_data.redis_conn(), nodes)
-    trend = _data.load(queues.trend, 60)
+    data = queues.current(_context.redis_conn(), nodes)
+    trend = _context.load(queues.trend, 60)
     return data, trend
 
 
@@ -71,11 +69,11 @@ def _snapshot():
           Input("queue-interval", "n_intervals"), Input("shell-theme", "data"))
 def update_queue(_tick, theme):
     """Everything on the page from the cached aggregate."""
-    theme = _data.theme_of(theme)
+    theme = _context.theme_of(theme)
     try:
         data, trend = _snapshot()
     except OSError as exc:  # redis.ConnectionError is an OSError subclass here too
-        _data.show_error(f"Redis is unreachable: {exc}")
+        _context.show_error(f"Redis is unreachable: {exc}")
         return (no_update,) * 9
     if data is None:
         none = empty_figure("No queue data yet", theme, 260)

@@ -6,9 +6,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html, no_update
 
-from components import kpi, reputation
+from components import chart, reputation
 from components.figures import empty_figure
-from pages import _data
+from pages import _context
 from store import reputation as store
 
 dash.register_page(__name__, path="/senders", name="Senders", order=3.5, title="Mailflow: sender reputation")
@@ -28,13 +28,13 @@ def layout(**_query) -> html.Div:
     """Skeleton: the callback fills the tables and charts."""
     note = html.Small("click an IP or domain to list its events", className="text-muted")
     return html.Div([
-        dbc.Row([dbc.Col(kpi.card("Sending IPs", _table("senders-ips"), note), lg=12)], className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Delivery rate by sending IP and provider", _graph("senders-matrix", 360)), lg=7),
-                 dbc.Col(kpi.card("Failures over the range, by sending IP", _graph("senders-ip-trend", 360)), lg=5)],
+        dbc.Row([dbc.Col(chart.card("Sending IPs", _table("senders-ips"), note), lg=12)], className="g-3 mb-3"),
+        dbc.Row([dbc.Col(chart.card("Delivery rate by sending IP and provider", _graph("senders-matrix", 360)), lg=7),
+                 dbc.Col(chart.card("Failures over the range, by sending IP", _graph("senders-ip-trend", 360)), lg=5)],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Sender domains", _table("senders-domains"), note), lg=12)],
+        dbc.Row([dbc.Col(chart.card("Sender domains", _table("senders-domains"), note), lg=12)],
                 className="g-3 mb-3"),
-        dbc.Row([dbc.Col(kpi.card("Failures over the range, by sender domain", _graph("senders-domain-trend", 300)),
+        dbc.Row([dbc.Col(chart.card("Failures over the range, by sender domain", _graph("senders-domain-trend", 300)),
                          lg=12)], className="g-3 mb-3"),
     ])
 
@@ -45,12 +45,12 @@ def layout(**_query) -> html.Div:
           Input("shell-theme", "data"))
 def update_senders(search, _tick, theme):
     """Both tables, the matrix and both trends for the URL's range."""
-    f, theme = _data.filters(search), _data.theme_of(theme)
-    ips, senders = (_data.load(store.reputation, f, by, LIMIT) for by in store.BY)
-    matrix = _data.load(store.provider_matrix, f)
+    f, theme = _context.filters(search), _context.theme_of(theme)
+    ips, senders = (_context.load(store.reputation, f, by, LIMIT) for by in store.BY)
+    matrix = _context.load(store.provider_matrix, f)
     if ips is None or senders is None or matrix is None:
         return (no_update,) * 5
-    _data.clear_error()
+    _context.clear_error()
     return (reputation.reputation_table(ips, search), reputation.reputation_table(senders, search),
             reputation.provider_heatmap(matrix, theme), reputation.failure_trend(ips, theme),
             reputation.failure_trend(senders, theme, 300))

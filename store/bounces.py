@@ -1,19 +1,19 @@
 """Bounce analysis from the per-dimension rollups: failures by ZoneMTA category, by reason class, by destination
 domain and provider, the top normalised SMTP responses, hard vs soft, and the share without a category.
 
-Failures are deferred, bounced, rejected and greylisted events: the types the writer files by category, reason and
-response (a dropped event carries no reason).
+Failures are pipeline.vocabulary.FAILURES (deferred, bounced, rejected, greylisted): the types the writer files by
+category, reason and response. A dropped event is not a failure (see the vocabulary's docstring).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from pipeline.vocabulary import FAILURES
 from store import queries
 from store.breakdown import groups
 from store.filters import FilterError, Filters
 
-FAILURES = ("deferred", "bounced", "rejected", "greylisted")
 DIMS = ("category", "reason", "domain", "provider", "response")
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from pipeline.vocabulary import EVENT_TYPES
 from store import histogram, queries
-from store.filters import EVENT_TYPES, FilterError, Filters
+from store.filters import FilterError, Filters
 from store.traffic import rates
 
 STATS_DIMS = ("node", "zone")

@@ -9,6 +9,7 @@ import datetime as dt
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from pipeline.row import EVENT_ID, TS
 from store import queries, rollups
 
 DAY_MS = 86_400_000
@@ -18,7 +19,7 @@ _known_days: set[int] = set()
 
 def ensure_partitions(engine: Engine, rows: list) -> int:
     """Create the daily partitions a batch needs (in its own short transaction); return how many were created."""
-    days = {row[1] // DAY_MS for row in rows} - _known_days
+    days = {row[TS] // DAY_MS for row in rows} - _known_days
     if not days:
         return 0
     first, last = (dt.date(1970, 1, 1) + dt.timedelta(days=d) for d in (min(days), max(days)))
@@ -43,7 +44,7 @@ def insert_events(conn: Connection, rows: list) -> list:
     cursor.execute(queries.driver_sql("insert_from_stage"))
     if cursor.rowcount == len(rows):  # the usual case, nothing seen before: no need to read back which ones
         return rows
-    by_key = {(row[0], row[1]): row for row in rows}
+    by_key = {(row[EVENT_ID], row[TS]): row for row in rows}
     return [by_key[(event_id, ts_ms)] for event_id, ts_ms in cursor.fetchall()]
 
 

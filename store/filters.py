@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pipeline.vocabulary import DIRECTIONS
+
 RANGES = {"1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400}
 DEFAULT_RANGE = "24h"
 BUCKETS = {"5m": 300, "1h": 3600, "1d": 86400}
-DIRECTIONS = ("outbound", "inbound")
-EVENT_TYPES = ("received", "delivered", "deferred", "bounced", "rejected", "greylisted", "dropped")
 MAX_SPAN = timedelta(days=400)  # the 1 h rollups' default retention; longer spans read 1 d buckets anyway
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)

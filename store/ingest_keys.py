@@ -11,7 +11,7 @@ import redis
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-import ingestkeys
+from pipeline import apikeys
 from store.queries import execute
 
 
@@ -22,18 +22,18 @@ class IngestKeyError(ValueError):
 def create(conn: Connection, mirror: redis.Redis, name: str, created_by: str | None = None) -> str:
     """Create a key named `name`; return it in clear (shown once, never stored). Commits before mirroring."""
     try:
-        name = ingestkeys.check_name(name)
+        name = apikeys.check_name(name)
     except ValueError as exc:
         raise IngestKeyError(str(exc)) from None
-    key = ingestkeys.generate()
-    digest = ingestkeys.digest(key)
+    key = apikeys.generate()
+    digest = apikeys.digest(key)
     try:
         with conn.begin_nested():
             execute(conn, "ingest_key_insert", {"name": name, "key_hash": digest, "created_by": created_by})
     except IntegrityError:
         raise IngestKeyError(f"a live key named {name!r} exists; revoke it first") from None
     conn.commit()
-    mirror.hset(ingestkeys.REDIS_HASH, digest, name)
+    mirror.hset(apikeys.REDIS_HASH, digest, name)
     return key
 
 
@@ -50,9 +50,9 @@ def sync(conn: Connection, mirror: redis.Redis) -> int:
     """Make the Redis mirror equal to the live keys of the table (atomically); return how many."""
     live = {row.key_hash: row.name for row in execute(conn, "ingest_key_live")}
     pipe = mirror.pipeline(transaction=True)
-    pipe.delete(ingestkeys.REDIS_HASH)
+    pipe.delete(apikeys.REDIS_HASH)
     if live:
-        pipe.hset(ingestkeys.REDIS_HASH, mapping=live)
+        pipe.hset(apikeys.REDIS_HASH, mapping=live)
     pipe.execute()
     return len(live)
 

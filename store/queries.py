@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
@@ -74,12 +73,6 @@ def pipeline(conn: Connection, calls: list[tuple[str, dict[str, Any], str | None
         for name, params, table in calls:
             cursor.execute(driver_sql(name, table), params)
     log.debug("pipeline of %d statements took %.1f ms", len(calls), (time.perf_counter() - started) * 1e3)
-
-
-def frame(conn: Connection, name: str, params: dict[str, Any], table: str | None = None) -> pd.DataFrame:
-    """Run a named query into a DataFrame."""
-    result = execute(conn, name, params, table)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def rows_over(conn: Connection, name: str, pieces, kind: str, params: dict[str, Any] | None = None) -> list:

@@ -21,20 +21,35 @@ from datetime import UTC, datetime
 import msgspec
 from sqlalchemy.engine import Connection
 
+from pipeline.row import (
+    BOUNCE_CATEGORY,
+    DELIVERY_TIME_MS,
+    DIRECTION,
+    EVENT_TYPE,
+    FROM_DOMAIN,
+    LOCAL_IP,
+    MESSAGE_SIZE,
+    MTA_NODE,
+    PROVIDER,
+    REASON_CLASS,
+    SMTP_RESPONSE,
+    SPAM_SCORE,
+    TLS,
+    TO_DOMAIN,
+    TS,
+    ZONE,
+)
+from pipeline.vocabulary import FAILURES
 from store import queries
-from store.responses import listing, template
+from store.reply_templates import listing, template
 
 RESOLUTIONS = {"5m": 300_000, "1h": 3_600_000, "1d": 86_400_000}
 DT_BINS = 280
 DT_RATIO = 1.08
 SIZE_EDGES = (10 * 1024, 100 * 1024, 1024**2, 10 * 1024**2, 25 * 1024**2)
-FAILURES = {"deferred", "bounced", "rejected", "greylisted"}
 HIST_DIMS = frozenset({"domain", "provider"})  # the dims whose rows keep a delivery-time histogram
 # upper edges of bins 1..DT_BINS-2, so a bisect (C) finds a bin without a log per event
 _DT_EDGES = [DT_RATIO ** i for i in range(1, DT_BINS - 1)]
-# Row positions (buffer.COLUMNS order), named once so the aggregation below stays readable.
-TS, TYPE, DIRECTION, NODE, ZONE, FROM_DOMAIN, TO_DOMAIN, LOCAL_IP = 1, 2, 3, 4, 8, 10, 12, 13
-RESPONSE, CATEGORY, REASON, PROVIDER, SIZE, DT, TLS, SPAM = 17, 19, 20, 21, 22, 23, 25, 26
 _encode = msgspec.json.Encoder().encode
 
 
@@ -60,16 +75,16 @@ class _Acc:
 
     def add(self, row, spam_threshold: float) -> None:
         self.events += 1
-        if row[SIZE] is not None:
-            self.bytes += row[SIZE]
+        if row[MESSAGE_SIZE] is not None:
+            self.bytes += row[MESSAGE_SIZE]
             self.sized += 1
-            self.size_hist[size_bin(row[SIZE])] += 1
-        if row[DT] is not None:
-            self.dt_sum += row[DT]
+            self.size_hist[size_bin(row[MESSAGE_SIZE])] += 1
+        if row[DELIVERY_TIME_MS] is not None:
+            self.dt_sum += row[DELIVERY_TIME_MS]
             self.dt_n += 1
-            self.dt_hist[dt_bin(row[DT])] += 1
+            self.dt_hist[dt_bin(row[DELIVERY_TIME_MS])] += 1
         self.tls += row[TLS] is True
-        self.spam += row[SPAM] is not None and row[SPAM] >= spam_threshold
+        self.spam += row[SPAM_SCORE] is not None and row[SPAM_SCORE] >= spam_threshold
 
     def merge(self, other: _Acc) -> None:
         self.events += other.events
@@ -125,10 +140,10 @@ def _dims(row) -> list[tuple[str, str]]:
     peer = row[TO_DOMAIN] if row[DIRECTION] == "outbound" else row[FROM_DOMAIN]
     ip, provider = row[LOCAL_IP] or "", row[PROVIDER] or "other"
     out = [("domain", peer or ""), ("provider", provider), ("ip", ip)]
-    failed = row[TYPE] in FAILURES
+    failed = row[EVENT_TYPE] in FAILURES
     if failed:
-        out += [("category", row[CATEGORY] or ""), ("reason", row[REASON] or "other"),
-                ("response", template(row[RESPONSE]))]
+        out += [("category", row[BOUNCE_CATEGORY] or ""), ("reason", row[REASON_CLASS] or "other"),
+                ("response", template(row[SMTP_RESPONSE]))]
     if row[DIRECTION] == "outbound":
         out += _sender_dims(row, ip, provider, failed)
     return out
@@ -140,10 +155,10 @@ def _sender_dims(row, ip: str, provider: str, failed: bool) -> list[tuple[str, s
     sender = row[FROM_DOMAIN] or ""
     out = [("sender", sender), ("ip_provider", f"{ip}|{provider}")]
     if failed:
-        reason = row[REASON] or "other"
+        reason = row[REASON_CLASS] or "other"
         out += [("ip_reason", f"{ip}|{reason}"), ("sender_reason", f"{sender}|{reason}")]
-        if listing(row[RESPONSE], reason):
-            response = template(row[RESPONSE])
+        if listing(row[SMTP_RESPONSE], reason):
+            response = template(row[SMTP_RESPONSE])
             out += [("ip_listing", f"{ip}|{response}"), ("sender_listing", f"{sender}|{response}")]
     return out
 
@@ -162,11 +177,11 @@ def deltas(rows: list, spam_threshold: float = 5.0) -> dict[str, tuple[dict, dic
     width = RESOLUTIONS["5m"]
     for row in rows:
         bucket = row[TS] - row[TS] % width
-        stats[(bucket, row[DIRECTION], row[TYPE], row[NODE], row[ZONE] or "")].add(row, spam_threshold)
-        size, dt = row[SIZE], row[DT]
+        stats[(bucket, row[DIRECTION], row[EVENT_TYPE], row[MTA_NODE], row[ZONE] or "")].add(row, spam_threshold)
+        size, dt = row[MESSAGE_SIZE], row[DELIVERY_TIME_MS]
         dt_b = None if dt is None else dt_bin(dt)  # once per row, not once per dim
         for dim, key in _dims(row):
-            dims[(bucket, dim, row[DIRECTION], row[TYPE], key)].add(size, dt, dt_b if dim in HIST_DIMS else None)
+            dims[(bucket, dim, row[DIRECTION], row[EVENT_TYPE], key)].add(size, dt, dt_b if dim in HIST_DIMS else None)
     out = {"5m": (stats, dims)}
     for res, coarse in RESOLUTIONS.items():
         if res != "5m":

@@ -8,8 +8,9 @@ from collections import defaultdict
 
 from sqlalchemy.engine import Connection
 
+from pipeline.vocabulary import DIRECTIONS, EVENT_TYPES
 from store import queries
-from store.filters import DIRECTIONS, EVENT_TYPES, FilterError, Filters, iso
+from store.filters import FilterError, Filters, iso
 
 
 def _counts(conn: Connection, f: Filters, name: str, by_node: bool = False) -> list:

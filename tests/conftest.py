@@ -1,35 +1,48 @@
-"""Shared fixtures: settings built from a plain dict (never os.environ mutation), service URLs for the real
-PostgreSQL and Redis the integration tests use (TEST_DATABASE_URL / TEST_REDIS_URL, loopback defaults).
+"""Fixtures shared by every test directory: settings, and the session's migrated test database, app and users
+(the browser tests use the integration tests' app). Helpers are in tests/support.py.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from config import Settings
-
-TEST_KEY = "test-ingest-key-0123456789"
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/mailflow_test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def make_settings(**overrides) -> Settings:
-    """Settings for tests: real services, a known ingest key, fast retries."""
-    env = {
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": "test-secret-key-0123456789",
-        "INGEST_API_KEYS": TEST_KEY,
-        "WRITE_RETRY_INTERVALS": "0,0,0",
-        "WRITE_LEASE_SECONDS": "3",
-    }
-    env.update({k: str(v) for k, v in overrides.items()})
-    return Settings.from_env(env)
+from store import accounts, migrate
+from tests.support import USERS, make_settings, recreate_database
 
 
 @pytest.fixture
 def settings() -> Settings:
     """Default test settings."""
     return make_settings()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """A migrated, empty test database (recreated once per session)."""
+    from store import db
+
+    recreate_database()
+    engine = db.init_engine(make_settings())
+    migrate.migrate(engine)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def app(engine):
+    """The real Flask app (one per session: Dash registers pages once per process)."""
+    from app import create_app
+
+    return create_app(make_settings())
+
+
+@pytest.fixture(scope="session")
+def test_users(engine) -> dict[str, int]:
+    """The session's viewer and admin users (created once: argon2 is deliberately slow), id by name."""
+    from webauth import passwords
+
+    ids = {}
+    with engine.begin() as conn:
+        for name, (role, password) in USERS.items():
+            ids[name] = accounts.create_user(conn, name, passwords.hash_password(password), role)
+    return ids

@@ -21,7 +21,7 @@ from queue import Queue
 import msgspec
 import redis
 
-import tally
+from pipeline import telemetry
 from tools.outbox import Outbox
 from tools.scenario import DAY_MS, EVENTS_PER_MESSAGE, Scenario
 from tools.send import Poster
@@ -69,8 +69,8 @@ class Sender:
 
 
 def written(redis_url: str) -> int:
-    """The pipeline's count of events written to PostgreSQL (tally.COUNTERS "written")."""
-    return int(redis.Redis.from_url(redis_url).hget(tally.COUNTERS, "written") or 0)
+    """The pipeline's count of events written to PostgreSQL (telemetry.COUNTERS "written")."""
+    return int(redis.Redis.from_url(redis_url).hget(telemetry.COUNTERS, "written") or 0)
 
 
 def backfill(scenario: Scenario, sender: Sender, outbox: Outbox, days: float, redis_url: str | None) -> int:

@@ -19,8 +19,8 @@ import sys
 
 import redis
 
-import ingestkeys
 from config import ConfigError, Settings
+from pipeline import apikeys
 from store import accounts, db, ingest_keys
 from store.accounts import AccountError
 from store.ingest_keys import IngestKeyError
@@ -74,7 +74,7 @@ def _keys(conn, mirror, args) -> str:
 def _kiosk(conn, args) -> str:
     if args.action == "create":
         token = secrets.token_urlsafe(32)
-        token_id = accounts.create_kiosk(conn, args.name, ingestkeys.digest(token), "cli")
+        token_id = accounts.create_kiosk(conn, args.name, apikeys.digest(token), "cli")
         return f"kiosk link #{token_id} (shown once): {args.base_url.rstrip('/')}/kiosk/{token}"
     if args.action == "revoke":
         return "revoked" if accounts.revoke_kiosk(conn, int(args.name)) else "no live link with that id"

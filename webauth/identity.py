@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request, session
 
-import ingestkeys
+from pipeline import apikeys
 from store import db, sessions
 
 KIOSK_SESSION_DAYS = 90
@@ -45,7 +45,7 @@ class Identity:
 
 def _token_hash() -> str | None:
     sid = session.get("sid")
-    return ingestkeys.digest(sid) if isinstance(sid, str) and 0 < len(sid) <= 64 else None
+    return apikeys.digest(sid) if isinstance(sid, str) and 0 < len(sid) <= 64 else None
 
 
 def current() -> Identity | None:
@@ -83,7 +83,7 @@ def issue(conn, seconds: int, ip: str | None = None, user_agent: str | None = No
           kiosk_id: int | None = None) -> str:
     """Record a new session valid for `seconds` and return its id (128 random bits), the cookie's `sid`."""
     sid = secrets.token_urlsafe(16)
-    sessions.create(conn, ingestkeys.digest(sid), seconds, ip, user_agent, user_id=user_id, kiosk_id=kiosk_id)
+    sessions.create(conn, apikeys.digest(sid), seconds, ip, user_agent, user_id=user_id, kiosk_id=kiosk_id)
     return sid
 
 

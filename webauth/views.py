@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, redirect, render_template, request, session
 from sqlalchemy.exc import SQLAlchemyError
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db
 from webauth import identity, passwords
 from webauth.limiter import LoginLimiter
@@ -95,7 +95,7 @@ def kiosk(token: str):
     found = None
     if len(token) <= MAX_TOKEN_LENGTH:
         with db.engine().connect() as conn:
-            found = accounts.kiosk_by_hash(conn, ingestkeys.digest(token))
+            found = accounts.kiosk_by_hash(conn, apikeys.digest(token))
     if found is None:
         return render_template("login.html", error="This wall-screen link is unknown or was revoked.", csrf="",
                                username="", next="/", kiosk_only=True), 404

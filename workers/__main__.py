@@ -14,12 +14,13 @@ import time
 import redis
 import rq
 
-import buffer
+from pipeline import jobs
+from pipeline.vocabulary import ALERTS_QUEUE, EVENT_QUEUES, MAINTENANCE_QUEUE
 from workers import context
 
 # maintenance first: its jobs are short (kick, queue polls) and must not starve behind an event backlog; then the
 # alert notifications (rare, each attempt bounded by a 10 s timeout) so an alert is not held up by a backlog either
-QUEUE_NAMES = ["maintenance", "alerts", *buffer.QUEUES.values()]
+QUEUE_NAMES = [MAINTENANCE_QUEUE, ALERTS_QUEUE, *EVENT_QUEUES]
 log = logging.getLogger(__name__)
 
 
@@ -95,12 +96,7 @@ def run_scheduler() -> int:
 
 def requeue_failed() -> int:
     """Move every job of the event queues' failed registries back to its queue; print how many."""
-    conn, total = context.redis_conn(), 0
-    for name in QUEUE_NAMES:
-        registry = rq.Queue(name, connection=conn).failed_job_registry
-        for job_id in registry.get_job_ids():
-            registry.requeue(job_id)
-            total += 1
+    total = jobs.requeue_failed(context.redis_conn())
     print(f"re-queued {total} failed job(s)")
     return 0
 

@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 
-import heartbeats
-from store import alert_stats, deadletters, health, queries, queues
+from pipeline import heartbeats, jobs
+from store import alert_stats, health, queries, queues
 from workers import context
 
 BUCKET = timedelta(minutes=5)
@@ -62,7 +62,7 @@ def measure(rule: dict, conn: Connection, redis_conn, now: datetime) -> Reading:
     if metric == "pipeline_lag":
         return Reading(health.pipeline_health(redis_conn, context.engine())["oldest_buffered_age_seconds"] or 0.0)
     if metric == "dead_letters":
-        return Reading(float(sum(deadletters.counts(redis_conn).values())))
+        return Reading(float(sum(jobs.dead_letters(redis_conn).values())))
     if metric == "silent_node":
         return _silent(conn, value, rule["threshold"], now)
     return _lost(redis_conn, value, rule["window_minutes"], now)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import rq
 from rq import Retry
 
-import heartbeats
+from pipeline import heartbeats
 from store import alert_log, alert_rules, alert_stats
 from workers import alert_measure, alert_state, context
 

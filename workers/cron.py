@@ -2,9 +2,8 @@
 
 from rq import cron
 
+from pipeline.vocabulary import MAINTENANCE_QUEUE
 from workers import alerts, maintenance, queue_poll, tasks
-
-MAINTENANCE_QUEUE = "maintenance"
 
 cron.register(tasks.kick, MAINTENANCE_QUEUE, interval=5, job_timeout=60, result_ttl=60)
 cron.register(queue_poll.poll, MAINTENANCE_QUEUE, interval=10, job_timeout=30, result_ttl=60)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from store import queues, stats
+from pipeline import telemetry
+from store import queues
 from workers import context, queue_derive, zonemta_api
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def poll() -> dict:
         reasons = queue_derive.deferred_reasons(keys, latest) if latest is not None else {}
         records.append(queue_derive.fresh_record(name, raw, reasons, now))
     queues.save(redis_conn, records, queues.aggregate(records, now))
-    stats.count_poll_errors(redis_conn, [r["node"] for r in records if r["error"]])
+    telemetry.count_poll_errors(redis_conn, [r["node"] for r in records if r["error"]])
     _store_snapshots(now, records)
     return {r["node"]: r["error"] or "ok" for r in records}
 

@@ -10,23 +10,23 @@ import time
 import rq
 from rq import Retry
 
-import buffer
-from store import counters, events, health, stats
+from pipeline import buffer, deltas, jobs, telemetry
+from store import events, health
 from workers import context
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 2.0  # then yield the worker, re-enqueued at the back of this class's queue
 
 
-def write_rows(rows: list) -> int:
+def write_and_publish(rows: list) -> int:
     """Write one batch in one transaction (events + rollups), then publish its delta; return the new-row count."""
     settings, engine = context.settings(), context.engine()
     started = time.monotonic()
     new = events.write_batch(engine, rows, settings.spam_threshold)
     try:
         pipe = context.redis_conn().pipeline(transaction=False)
-        stats.record_write(pipe, len(rows), time.monotonic() - started, new)
-        counters.publish(context.redis_conn(), new, pipe=pipe)
+        telemetry.record_write(pipe, len(rows), time.monotonic() - started, new)
+        deltas.publish(context.redis_conn(), new, pipe=pipe)
     except Exception:  # the commit stands; a missed live delta only delays the counters until the next refresh
         log.exception("could not publish the realtime delta and the write statistics")
     return len(new)
@@ -34,7 +34,7 @@ def write_rows(rows: list) -> int:
 
 def write_events(rows: list) -> int:
     """A batch handed over after a failed write: RQ retries it with backoff, then keeps it as a dead letter."""
-    return write_rows(rows)
+    return write_and_publish(rows)
 
 
 def _hand_over(cls: str, rows: list, exc: Exception) -> None:
@@ -70,7 +70,7 @@ def drain_events(cls: str) -> int:
             continue
         buffer.refresh_flag(conn, cls)
         try:
-            written += write_rows(claim.rows)
+            written += write_and_publish(claim.rows)
         except Exception as exc:  # any failure: back to the buffer or on to a retrying job; never lost or stuck here
             if not health.database_up(context.engine()):
                 # PostgreSQL is away: handing batches over would turn the whole buffer into retrying jobs and,
@@ -83,7 +83,7 @@ def drain_events(cls: str) -> int:
             _hand_over(claim.parts[0][0], claim.rows, exc)
         claim.ack()
         if time.monotonic() > deadline:
-            rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+            jobs.start_drain(conn, cls)
             return written
 
 
@@ -94,7 +94,7 @@ def kick() -> dict:
     started = []
     for cls, length in buffer.backlog(conn).items():
         if length and conn.set(buffer.flag_key(cls), "1", nx=True, ex=buffer.FLAG_TTL):
-            rq.Queue(buffer.QUEUES[cls], connection=conn).enqueue(buffer.DRAIN_JOB, cls, job_timeout=300)
+            jobs.start_drain(conn, cls)
             started.append(cls)
     if recovered or started:
         log.info("kick: recovered %d buffered elements, started drains for %s", recovered, started or "none")

@@ -12,7 +12,6 @@ import requests
 
 TIMEOUT_SECONDS = 2.0
 PAGE_SIZE = 1000  # ZoneMTA caps pageSize at 1000
-LIST_TYPES = ("queued", "deferred")
 
 
 class NodeError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import new_page
+from tests.browser.kit import new_page
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = [(1366, 768), (1920, 1080), (3840, 2160)]

@@ -11,10 +11,10 @@ import secrets
 
 import pytest
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db
-from tests.browser.conftest import login_form, new_page, screenshot
-from tests.integration.conftest import USERS
+from tests.browser.kit import login_form, new_page, screenshot
+from tests.support import USERS
 
 pytestmark = pytest.mark.browser
 SHOWN = ("([id, col]) => [...document.querySelectorAll('#' + id + ' .ag-center-cols-container .ag-row')]"
@@ -79,7 +79,7 @@ def _admin_page(browser, live_url):
 
 def test_mf403_a_label_with_markup_is_shown_as_text(browser, live_url):
     with db.engine().begin() as conn:
-        token_id = accounts.create_kiosk(conn, MARKUP, ingestkeys.digest(secrets.token_urlsafe(32)), "test")
+        token_id = accounts.create_kiosk(conn, MARKUP, apikeys.digest(secrets.token_urlsafe(32)), "test")
     pg = _admin_page(browser, live_url)
     dialogs = []
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis as redis_lib
 
-from tests.browser.conftest import screenshot
-from tests.conftest import REDIS_URL, TEST_KEY
+from tests.browser.kit import screenshot
+from tests.support import REDIS_URL, TEST_KEY
 
 pytestmark = pytest.mark.browser
 PAGES = {"outbound": ("/", "outbound-throughput"), "inbound": ("/inbound", "inbound-throughput"),

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db
-from tests.browser.conftest import login_form, new_page
-from tests.integration.conftest import USERS
+from tests.browser.kit import login_form, new_page
+from tests.support import USERS
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def test_mf102_csp_blocks_injected_inline_script_and_reports_it(page, live_url):
 def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_url):
     token = secrets.token_urlsafe(32)
     with db.engine().begin() as conn:
-        token_id = accounts.create_kiosk(conn, "NOC left", ingestkeys.digest(token), "test")
+        token_id = accounts.create_kiosk(conn, "NOC left", apikeys.digest(token), "test")
     pg = new_page(browser)
     pg.goto(f"{live_url}/kiosk/{token}?next=/queue")
     assert pg.url.endswith("/queue?kiosk=1")
@@ -64,8 +64,14 @@ def test_mf103_kiosk_link_shows_the_wall_and_stops_when_revoked(browser, live_ur
         accounts.revoke_kiosk(conn, token_id)
     # the wall screen leaves by itself: its live socket is closed with "session ended" at the next session check
     # (every AUTH_CACHE_SECONDS, 2 s, plus the per-process cache's 2 s), and the page goes to the login form
+    # wait for the login form itself, not just the URL: the wall may start more than one client-side redirect (the
+    # socket's close and a refused Dash update), and a goto issued while one is pending gets interrupted by it
     pg.wait_for_url("**/login**", timeout=15_000)
-    assert pg.goto(live_url + "/queue?kiosk=1") and "/login" in pg.url  # and the link's session stays refused
+    pg.wait_for_selector("#username", timeout=15_000)
+    pg.wait_for_load_state("load")
+    pg.goto(live_url + "/queue?kiosk=1")  # and the link's session stays refused: the server sends the login form
+    pg.wait_for_selector("#username", timeout=15_000)
+    assert "/login" in pg.url
     # after the revocation, only refusals may show: Dash updates (401) and the live socket's reconnects
     assert all("401" in e or "HTTP Authentication failed" in e for e in pg.errors), pg.errors
     pg.context.close()
@@ -82,7 +88,7 @@ def test_mf104_admin_page_only_for_admins(page, browser, live_url):
     pg.fill("#admin-keys-name", "browser-test-key")
     pg.click("#admin-keys-create")
     pg.wait_for_selector("#admin-keys-result code", timeout=10_000)
-    assert pg.locator("#admin-keys-result code").text_content().startswith(ingestkeys.PREFIX)
+    assert pg.locator("#admin-keys-result code").text_content().startswith(apikeys.PREFIX)
     assert pg.errors == []
     pg.context.close()
 

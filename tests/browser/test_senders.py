@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from store.filters import Filters
-from tests.browser.conftest import screenshot
+from tests.browser.kit import screenshot
 
 pytestmark = pytest.mark.browser
 DASHED = ("([id, prefix]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"

@@ -10,9 +10,9 @@ import urllib.request
 import pytest
 import redis as redis_lib
 
-import heartbeats
-from tests.browser.conftest import ARTIFACTS, screenshot
-from tests.conftest import REDIS_URL, TEST_KEY
+from pipeline import heartbeats
+from tests.browser.kit import ARTIFACTS, screenshot
+from tests.support import REDIS_URL, TEST_KEY
 
 pytestmark = pytest.mark.browser
 

@@ -21,8 +21,8 @@ import redis as redis_lib
 import rq
 from sqlalchemy import text
 
-import buffer
-from tests.conftest import DATABASE_URL, TEST_KEY
+from pipeline import buffer
+from tests.support import DATABASE_URL, TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 RETRYABLE = (429, 502, 503)

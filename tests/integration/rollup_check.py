@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import text
 
-from store.responses import listing, template
+from store.reply_templates import listing, template
 
 WIDTH = {"5m": "5 minutes", "1h": "1 hour", "1d": "1 day"}
 BIN = "CASE WHEN delivery_time_ms < 1 THEN 0 ELSE LEAST(279, 1 + floor(ln(delivery_time_ms) / ln(1.08))::int) END"

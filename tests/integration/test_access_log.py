@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db
-from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY
+from tests.support import DATABASE_URL, REDIS_URL, TEST_KEY
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def _wait_for(condition, seconds: float, what: str) -> None:
 def test_kiosk_tokens_are_masked_in_the_access_log(engine, test_users, tmp_path):
     token = secrets.token_urlsafe(32)
     with db.engine().begin() as conn:
-        accounts.create_kiosk(conn, "log wall", ingestkeys.digest(token), "test")
+        accounts.create_kiosk(conn, "log wall", apikeys.digest(token), "test")
     port, log = _free_port(), tmp_path / "web.log"
     env = dict(os.environ, DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, SECRET_KEY="s" * 24,
                INGEST_API_KEYS=TEST_KEY, HOST="127.0.0.1", PORT=str(port), WEB_WORKERS="1", WEB_THREADS="4",

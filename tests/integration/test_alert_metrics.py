@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import rq
 
-import heartbeats
+from pipeline import heartbeats
 from store import queues
-from tests.conftest import make_settings
-from tests.integration.conftest import post, run_worker
 from tests.integration.test_heartbeat import beat
+from tests.support import make_settings, post, run_worker
 from workers import alert_measure, alerts, context
 
 

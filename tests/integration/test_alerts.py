@@ -10,9 +10,8 @@ from itertools import count
 
 import pytest
 
-from tests.conftest import make_settings
 from tests.integration.alert_receivers import smtp_receiver, webhook_receiver
-from tests.integration.conftest import login, post, run_worker
+from tests.support import login, make_settings, post, run_worker
 from workers import alerts, context
 from workers.alert_state import RESOLVE_AFTER
 

@@ -18,9 +18,9 @@ from ingest.derive import REASON_CLASSES, ProviderMap
 from store import reputation
 from store.filters import Filters
 from store.histogram import BRACKETS, edge_bin
-from store.responses import listing, template
+from store.reply_templates import listing, template
 from store.rollups import DT_RATIO, SIZE_EDGES
-from tests.integration.conftest import login, post, reset_everything, run_worker
+from tests.support import login, post, reset_everything, run_worker
 from tools.traffic import dataset
 
 pytestmark = pytest.mark.integration

@@ -27,7 +27,7 @@ with warnings.catch_warnings(record=True) as caught:
     from flask import g
     from app import create_app
     from components import admin
-    from tests.conftest import make_settings
+    from tests.support import make_settings
     from webauth.identity import Identity
     server = create_app(make_settings())
     drawn = []

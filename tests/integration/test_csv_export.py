@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.integration.conftest import login, post, reset_everything, run_worker
+from tests.support import login, post, reset_everything, run_worker
 from tools.traffic import dataset
 
 pytestmark = pytest.mark.integration

@@ -16,11 +16,12 @@ import time
 
 import pytest
 import redis as redis_lib
+from sqlalchemy.engine import make_url
 
-import buffer
-import tally
+from pipeline import buffer, telemetry
 from tests.integration import faultkit as kit
 from tests.integration.rollup_check import assert_exact
+from tests.support import DATABASE_URL
 from tools.traffic import dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -75,7 +76,7 @@ def _assert_exactly_once(engine, conn, sender: kit.Sender) -> None:
     assert 500 not in sender.statuses
     assert kit.stored(engine) == sender.accepted
     assert kit.dead_letters(conn) == []
-    assert {int(n) for n in conn.hgetall(tally.BUFFERED).values()} <= {0}  # the buffered-events gauge settles at 0
+    assert {int(n) for n in conn.hgetall(telemetry.BUFFERED).values()} <= {0}  # the buffered-events gauge settles at 0
     assert_exact(engine)
 
 
@@ -103,7 +104,9 @@ def test_redis_restart_answers_503_and_loses_nothing(stack, clean, redis_server)
     kit.wait_for(lambda: len(sender.accepted) > 1000, 30, "ingest under way")
     redis_server.kill()
     kit.wait_for(lambda: sender.statuses[503] >= 3, 20, "503s while Redis is down")
-    time.sleep(2)
+    # stay down while the sender gets several more answers (each a prompt 503), not for a fixed time
+    answered = sum(sender.statuses.values())
+    kit.wait_for(lambda: sum(sender.statuses.values()) >= answered + 5, 20, "more answers while Redis is down")
     redis_server.start()
     assert stack.procs["worker0"].poll() is None  # the writer waits for Redis instead of exiting
     assert stack.procs["scheduler"].poll() is None  # and so does the scheduler
@@ -114,23 +117,40 @@ def test_redis_restart_answers_503_and_loses_nothing(stack, clean, redis_server)
     _assert_exactly_once(clean, conn, sender)
 
 
-def _pg(action: str) -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", action], check=True, timeout=60)
+def _running_cluster() -> tuple[str, str]:
+    """(version, name) of the online PostgreSQL cluster serving the test database's port (pg_lsclusters)."""
+    port = str(make_url(DATABASE_URL).port or 5432)
+    listing = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True).stdout
+    for line in listing.splitlines():
+        version, name, cluster_port, status = line.split()[:4]
+        if cluster_port == port and status.startswith("online"):
+            return version, name
+    pytest.skip(f"no online pg_lsclusters cluster on port {port} to stop and start")
+
+
+def _pg(cluster: tuple[str, str], action: str) -> None:
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, action], check=True, timeout=60)
 
 
 def test_postgres_outage_buffers_then_catches_up(stack, clean, redis_server):
+    cluster = _running_cluster()
     conn = redis_lib.Redis.from_url(redis_server.url)
     stack.start("worker1")
     sender = kit.Sender(stack.port, kit.batches_of(_events(83, 4000)), pause=0.25)
     sender.start()
     kit.wait_for(lambda: len(sender.accepted) > 1000, 30, "ingest under way")
-    _pg("stop")
+    _pg(cluster, "stop")
     try:
+        # stay down until the sender has posted everything: ingest keeps answering 202 without PostgreSQL, and
+        # every event accepted since the stop waits in the buffer (the gauge counts claimed rows until their ack)
         accepted_before = len(sender.accepted)
-        time.sleep(20)
-        assert len(sender.accepted) > accepted_before  # ingest keeps answering 202 without PostgreSQL
+        kit.wait_for(lambda: not sender.is_alive(), 120, "the sender to finish while PostgreSQL is down",
+                     interval=0.5, detail=lambda: f"accepted {len(sender.accepted) - accepted_before} since the stop")
+        since = len(sender.accepted) - accepted_before
+        assert since > 0
+        assert sum(int(n) for n in conn.hgetall(telemetry.BUFFERED).values()) >= since
     finally:
-        _pg("start")
+        _pg(cluster, "start")
     sender.join(120)
     assert not sender.is_alive()
     assert set(sender.statuses) == {202}

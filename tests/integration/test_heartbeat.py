@@ -11,9 +11,8 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import heartbeats
-from tests.conftest import TEST_KEY
-from tests.integration.conftest import post
+from pipeline import heartbeats
+from tests.support import TEST_KEY, post
 
 pytestmark = pytest.mark.integration
 URL = "/api/v1/events/heartbeat"
@@ -146,7 +145,7 @@ def test_metrics_export_the_source_families(client, redis):
 
 def test_heartbeats_do_not_use_up_the_event_rate_limit(engine, redis):
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     limited = create_app(make_settings(INGEST_RATE_LIMIT="3/minute", INGEST_KEY_RATE_LIMIT="3/minute")).test_client()
     assert [send(limited, beat(sent_at=i)).status_code for i in range(3)] == [202] * 3
@@ -161,7 +160,7 @@ def test_oversized_body_gets_413(client, redis):
 
 def test_redis_down_gets_503(engine):
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     dead = create_app(make_settings(REDIS_URL="redis://127.0.0.1:1/0", INGEST_RATE_LIMIT="100000/minute"))
     response = send(dead.test_client(), beat())

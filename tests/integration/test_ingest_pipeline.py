@@ -7,9 +7,9 @@ import time
 import pytest
 from sqlalchemy import text
 
-import buffer
-from tests.integration.conftest import post, run_worker
+from pipeline import buffer
 from tests.integration.rollup_check import assert_exact
+from tests.support import post, run_worker
 from tools.traffic import dataset
 
 pytestmark = pytest.mark.integration
@@ -104,7 +104,7 @@ def test_invalid_events_are_reported_by_index_and_the_rest_stored(client, clean,
     (b"[]", "wrong-key-wrong-key", 401),
 ])
 def test_error_statuses(client, body, key, status):
-    from tests.conftest import TEST_KEY
+    from tests.support import TEST_KEY
 
     response = post(client, body, key=TEST_KEY if key == "good" else key)
     assert response.status_code == status
@@ -119,7 +119,7 @@ def test_too_many_events_and_too_large_body(client):
 
 def test_redis_down_answers_503_with_retry_after(engine):
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     dead = create_app(make_settings(REDIS_URL="redis://127.0.0.1:1/0", INGEST_RATE_LIMIT="100000/minute"))
     response = post(dead.test_client(), _events(5)[:3])
@@ -129,7 +129,7 @@ def test_redis_down_answers_503_with_retry_after(engine):
 
 def test_rate_limit_answers_429_with_retry_after(engine, redis):
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     limited = create_app(make_settings(INGEST_RATE_LIMIT="3/minute")).test_client()
     statuses = [post(limited, b"[]").status_code for _ in range(4)]
@@ -149,7 +149,7 @@ def test_mixed_batch_is_split_by_priority(client, redis):
 def test_a_fresh_processs_first_request_may_be_ingest(engine, redis):
     """Dash builds its layout on a process's first request; on ingest there is no cookie session to read."""
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     fresh = create_app(make_settings()).test_client()
     response = post(fresh, _events(5)[:3])

@@ -16,9 +16,8 @@ import redis as redis_lib
 import requests
 import websocket
 
-from tests.conftest import REDIS_URL, TEST_KEY
 from tests.integration import faultkit as kit
-from tests.integration.conftest import USERS
+from tests.support import REDIS_URL, TEST_KEY, USERS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SOCKETS = 120

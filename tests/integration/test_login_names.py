@@ -9,7 +9,7 @@ import pytest
 
 from store import accounts, db
 from store.accounts import AccountError
-from tests.integration.conftest import USERS
+from tests.support import USERS
 from webauth import passwords
 
 pytestmark = pytest.mark.integration

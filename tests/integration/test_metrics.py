@@ -9,8 +9,9 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from store import health, stats
-from tests.integration.conftest import post, run_worker
+from pipeline import telemetry
+from store import health
+from tests.support import post, run_worker
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,7 @@ def test_metrics_count_ingest_outcomes_writes_and_lag(client, redis):
     assert before[("mailflow_buffered_events", (("class", "low"),))] == 33
     assert before[("mailflow_buffered_events", (("class", "high"),))] == 17
     run_worker(redis)
-    stats.count_poll_errors(redis, ["mta-02"])
+    telemetry.count_poll_errors(redis, ["mta-02"])
     after = _samples(client)
     assert after[("mailflow_ingest_accepted_events_total", ())] == 50
     assert after[("mailflow_written_events_total", ())] == 50

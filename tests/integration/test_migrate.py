@@ -8,9 +8,10 @@ import time
 import pytest
 from sqlalchemy import text
 
+from pipeline import row as layout
 from store import events, migrate
-from tests.integration.conftest import post, run_worker
 from tests.integration.rollup_check import sender_dim_mismatches
+from tests.support import post, run_worker
 from tools.traffic import dataset
 
 pytestmark = pytest.mark.integration
@@ -32,13 +33,15 @@ def test_partitions_are_created_ahead_and_on_demand(clean):
     assert "email_events_p" + (today + dt.timedelta(days=3)).strftime("%Y%m%d") in names
     events.forget_partitions()
     ts = int(dt.datetime.combine(far, dt.time(12), dt.UTC).timestamp() * 1000)
-    row = ("old-1", ts, "delivered", "outbound", "mta-01") + (None,) * 23
+    values = dict.fromkeys(layout.COLUMNS)
+    values.update(event_id="old-1", ts=ts, event_type="delivered", direction="outbound", mta_node="mta-01")
+    row = tuple(values.values())
     assert events.ensure_partitions(clean, [row]) == 1
     with clean.begin() as conn:
         assert len(events.insert_events(conn, [row])) == 1
         future = (today + dt.timedelta(days=1))
         ts2 = int(dt.datetime.combine(future, dt.time(0, 1), dt.UTC).timestamp() * 1000)
-        assert len(events.insert_events(conn, [("future-1", ts2) + row[2:]])) == 1
+        assert len(events.insert_events(conn, [("future-1", ts2) + row[layout.EVENT_TYPE:]])) == 1
 
 
 def test_sender_dims_backfill_rebuilds_them_exactly_and_only_once(client, clean, redis):

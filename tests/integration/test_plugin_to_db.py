@@ -10,9 +10,8 @@ import time
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import TEST_KEY
-from tests.integration.conftest import run_worker, serve
 from tests.integration.zonemta_api import PLUGIN_DIR, require_node_modules
+from tests.support import TEST_KEY, run_worker, serve
 
 pytestmark = pytest.mark.integration
 NODE = "mta-e2e"

@@ -11,9 +11,8 @@ import pytest
 import rq
 from sqlalchemy import text
 
-from tests.conftest import make_settings
-from tests.integration.conftest import post, run_worker
 from tests.integration.zonemta_api import ApiServers, require_node_modules
+from tests.support import make_settings, post, run_worker
 from workers import context
 
 pytestmark = pytest.mark.integration

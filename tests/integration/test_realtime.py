@@ -8,7 +8,7 @@ import time
 import pytest
 import websocket
 
-from tests.integration.conftest import post, run_worker, serve, session_cookie
+from tests.support import post, run_worker, serve, session_cookie
 
 pytestmark = pytest.mark.integration
 

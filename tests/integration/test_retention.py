@@ -17,7 +17,7 @@ from sqlalchemy import text
 from ingest import schema
 from store import events, rollups, traffic
 from store.filters import Filters
-from tests.conftest import make_settings
+from tests.support import make_settings
 from workers import context, maintenance
 
 pytestmark = pytest.mark.integration

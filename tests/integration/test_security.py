@@ -9,10 +9,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db, ingest_keys
-from tests.conftest import make_settings
-from tests.integration.conftest import USERS, post, run_worker
+from tests.support import USERS, make_settings, post, run_worker
 
 pytestmark = pytest.mark.integration
 EVENT = {"event_type": "delivered", "direction": "outbound", "mta_node": "mta-sec"}
@@ -111,7 +110,7 @@ def test_viewer_cannot_reach_admin_page_or_its_callbacks(client, admin_client):
     with db.engine().connect() as conn:
         assert name not in {k["name"] for k in ingest_keys.keys(conn)}
     created = admin_client.post("/_dash-update-component", json=payload)
-    assert created.status_code == 200 and ingestkeys.PREFIX in created.get_data(as_text=True)
+    assert created.status_code == 200 and apikeys.PREFIX in created.get_data(as_text=True)
     with db.engine().connect() as conn:
         assert name in {k["name"] for k in ingest_keys.keys(conn)}
 
@@ -144,7 +143,7 @@ def test_stale_session_is_refused(client):
 def test_kiosk_link_gives_a_read_only_session_until_revoked(anonymous, test_users):
     token = "t" * 43
     with db.engine().begin() as conn:
-        token_id = accounts.create_kiosk(conn, "wall", ingestkeys.digest(token), "test")
+        token_id = accounts.create_kiosk(conn, "wall", apikeys.digest(token), "test")
     assert anonymous.get("/kiosk/wrong-token").status_code == 404
     response = anonymous.get(f"/kiosk/{token}?next=/queue")
     assert response.status_code == 302 and response.headers["Location"] == "/queue?kiosk=1"
@@ -186,9 +185,9 @@ def test_revoked_key_stops_at_once_without_the_cache(engine, redis, test_users):
 def test_mirror_is_rebuilt_from_postgresql(client, redis):
     with db.engine().connect() as conn:
         key = ingest_keys.create(conn, redis, f"mirror-{uuid.uuid4().hex[:6]}")
-        redis.delete(ingestkeys.REDIS_HASH)
+        redis.delete(apikeys.REDIS_HASH)
         assert ingest_keys.sync(conn, redis) >= 1
-    assert redis.hget(ingestkeys.REDIS_HASH, ingestkeys.digest(key)) is not None
+    assert redis.hget(apikeys.REDIS_HASH, apikeys.digest(key)) is not None
 
 
 def test_per_key_rate_limit(engine, redis, test_users):
@@ -239,9 +238,9 @@ def test_cli_users_keys_and_kiosk(monkeypatch, capsys, clean, redis):
     assert cli.main(["users", "create", name]) == 2
     assert cli.main(["keys", "create", name]) == 0
     key = capsys.readouterr().out.rsplit(" ", 1)[1].strip()
-    assert redis.hget(ingestkeys.REDIS_HASH, ingestkeys.digest(key)) == name.encode()
+    assert redis.hget(apikeys.REDIS_HASH, apikeys.digest(key)) == name.encode()
     assert cli.main(["keys", "revoke", name]) == 0
-    assert redis.hget(ingestkeys.REDIS_HASH, ingestkeys.digest(key)) is None
+    assert redis.hget(apikeys.REDIS_HASH, apikeys.digest(key)) is None
     assert cli.main(["kiosk", "create", "wall", "--base-url", "https://mf.example"]) == 0
     assert "https://mf.example/kiosk/" in capsys.readouterr().out
     assert cli.main(["ensure-admin"]) == 0 and capsys.readouterr().out == ""  # users exist: nothing to do

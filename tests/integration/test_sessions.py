@@ -9,9 +9,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-import ingestkeys
+from pipeline import apikeys
 from store import accounts, db, sessions
-from tests.integration.conftest import USERS, login, session_cookie
+from tests.support import USERS, login, session_cookie
 from webauth import SESSION_COOKIE, identity, passwords
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,7 @@ def test_account_changes_delete_the_users_sessions(app, clean, test_users, chang
 def test_kiosk_revocation_deletes_its_sessions(anonymous, test_users):
     token = f"k{uuid.uuid4().hex}"
     with db.engine().begin() as conn:
-        token_id = accounts.create_kiosk(conn, "wall", ingestkeys.digest(token), "test")
+        token_id = accounts.create_kiosk(conn, "wall", apikeys.digest(token), "test")
     assert anonymous.get(f"/kiosk/{token}").status_code == 302
     assert anonymous.get(DATA).status_code == 200
     count = text("SELECT count(*) FROM user_sessions WHERE kiosk_id = :k")

@@ -51,7 +51,7 @@ def _call(client, key: str, spec: dict, path: str, search: str):
 
 @pytest.fixture(scope="module")
 def url_client(app, engine, test_users):
-    from tests.integration.conftest import login
+    from tests.support import login
 
     return login(app.test_client())
 

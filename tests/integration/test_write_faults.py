@@ -14,10 +14,9 @@ import pytest
 import rq
 from sqlalchemy import text
 
-import buffer
-from tests.conftest import DATABASE_URL, REDIS_URL, TEST_KEY
-from tests.integration.conftest import post, run_worker
+from pipeline import buffer
 from tests.integration.rollup_check import assert_exact
+from tests.support import DATABASE_URL, REDIS_URL, TEST_KEY, post, run_worker
 from tools.traffic import dataset
 from workers import __main__ as worker_cli
 

@@ -15,8 +15,7 @@ import requests
 import rq
 
 from launcher.demo import free_port
-from tests.conftest import make_settings
-from tests.integration.conftest import post, run_worker
+from tests.support import make_settings, post, run_worker
 from tools.outbox import Outbox
 from tools.scenario import DAY_MS, Scenario
 from workers import context, zonemta_api

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from components import compare, panels
+from components import compare, reports
 from components.figures import label
 from pages._compare import previous, seconds
 from store.filters import Filters
@@ -46,10 +46,10 @@ def test_overlay_adds_dashed_previous_traces_shifted_onto_the_current_axis():
     hours = int(f.hours)
     current = _flow(f.start, hours, [5] * hours)
     before = _flow(previous(f).start, hours, list(range(hours)))
-    fig = panels.throughput_figure(current, "outbound", panels.OUTBOUND_AREA, "light")
+    fig = reports.throughput_figure(current, "outbound", reports.OUTBOUND_AREA, "light")
     drawn = len(fig.data)
     series = [("delivered", "Delivered", "#198754"), ("deferred", "Deferred", None)]
-    fig = compare.overlay(fig, panels.series_frame(before["series"]), series, "previous 6h", seconds(f), True)
+    fig = compare.overlay(fig, reports.series_frame(before["series"]), series, "previous 6h", seconds(f), True)
     added = fig.data[drawn:]
     assert [t.name for t in added] == ["previous 6h: Delivered", "previous 6h: Deferred"]
     assert all(t.line.dash == "dash" and t.stackgroup == compare.PREVIOUS and t.fill == "none" for t in added)
@@ -61,10 +61,10 @@ def test_overlay_adds_dashed_previous_traces_shifted_onto_the_current_axis():
 
 def test_overlay_leaves_an_empty_figure_or_frame_alone_and_escapes_names():
     f = Filters.from_query({"range": "1h"}, now=NOW)
-    empty = panels.throughput_figure(_flow(f.start, 1, [0]) | {"series": []}, "outbound", ("delivered",), "light")
-    frame = panels.series_frame(_flow(previous(f).start, 1, [3])["series"])
+    empty = reports.throughput_figure(_flow(f.start, 1, [0]) | {"series": []}, "outbound", ("delivered",), "light")
+    frame = reports.series_frame(_flow(previous(f).start, 1, [3])["series"])
     assert compare.overlay(empty, frame, [("delivered", "x", None)], "previous 1h", 3600).data == ()
-    fig = panels.throughput_figure(_flow(f.start, 1, [2]), "outbound", ("delivered",), "light")
+    fig = reports.throughput_figure(_flow(f.start, 1, [2]), "outbound", ("delivered",), "light")
     assert compare.overlay(fig, pd.DataFrame(), [("delivered", "x", None)], "p", 3600) is fig
     fig = compare.overlay(fig, frame, [("delivered", "<b>x</b>", None)], "previous 1h", 3600)
     assert fig.data[-1].name == label("previous 1h: <b>x</b>")

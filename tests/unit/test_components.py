@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from components import figures, panels
+from components import figures, reports
 from components.urlstate import filter_args, query_string, view_state
 
 
@@ -42,7 +42,7 @@ def test_gauge_colour_follows_thresholds():
 
 
 def test_drill_down_urls_keep_range_and_add_filters():
-    href = panels.events_href("?range=7d&theme=dark", None, None, domain="gmail.com")
+    href = reports.events_href("?range=7d&theme=dark", None, None, domain="gmail.com")
     assert href == "/events?range=7d&theme=dark&domain=gmail.com"
     click = {"points": [{"x": "2026-11-28 09:00", "customdata": "bounced"}]}
-    assert panels.bucket_of(click, 3600) == ("2026-11-28T09:00:00Z", "2026-11-28T10:00:00Z", "bounced")
+    assert reports.bucket_of(click, 3600) == ("2026-11-28T09:00:00Z", "2026-11-28T10:00:00Z", "bounced")

@@ -6,7 +6,7 @@ import io
 from urllib.parse import parse_qs, urlsplit
 
 from api import csv_export
-from components import panels
+from components import reports
 
 
 def test_text_starting_with_a_formula_character_gets_a_quote():
@@ -37,10 +37,10 @@ def test_a_failing_batch_ends_the_file_with_a_comment():
 
 
 def test_csv_links_carry_the_page_range_and_filters():
-    url = urlsplit(panels.csv_href("?range=custom&from=2026-11-27T10:00&to=2026-11-27T12:00&refresh=30", "events",
+    url = urlsplit(reports.csv_href("?range=custom&from=2026-11-27T10:00&to=2026-11-27T12:00&refresh=30", "events",
                                    type="bounced", q="", node="mta-01"))
     assert url.path == "/api/v1/email/events"
     assert parse_qs(url.query) == {"from": ["2026-11-27T10:00:00Z"], "to": ["2026-11-27T12:00:00Z"],
                                    "type": ["bounced"], "node": ["mta-01"], "format": ["csv"]}
-    assert parse_qs(urlsplit(panels.csv_href("?range=7d", "stats", by="provider")).query) == {
+    assert parse_qs(urlsplit(reports.csv_href("?range=7d", "stats", by="provider")).query) == {
         "range": ["7d"], "by": ["provider"], "format": ["csv"]}

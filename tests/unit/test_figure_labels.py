@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from components import figures, panels, queueview
+from components import figures, queueview, reports
 
 LINK = '<a href="https://evil.example/x">x</a>'
 
@@ -31,9 +31,9 @@ def test_bars_pie_and_node_figures_escape_their_labels():
     _no_markup(figures.pie([LINK], [1], "dark"))
     _no_markup(figures.grouped_hbar([LINK, "gmail"], [("<b>avg</b>", [1.0, 2.0]), ("P99", [None, 3.0])], "light"))
     _no_markup(figures.bars_with_line([LINK], [4], None, "light", bar_name="<b>n</b>"))
-    _no_markup(panels.bars_of([{"key": LINK, "failures": 2}], "light"))
+    _no_markup(reports.bars_of([{"key": LINK, "failures": 2}], "light"))
     _no_markup(queueview.node_bars([{"node": LINK, "stale": True, "total": 5}], "light"))
     data = {"range": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-28T01:00:00Z"},
             "series": [{"node": LINK, "points": [{"time": "2026-11-28T00:00:00Z", "delivered": 3}]}]}
-    fig = panels.node_figure(data, "delivered", "light")
+    fig = reports.node_figure(data, "delivered", "light")
     assert fig.data[0].name.startswith("&lt;a") and fig.data[0].customdata[0] == LINK

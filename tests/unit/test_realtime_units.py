@@ -1,7 +1,7 @@
 """The hub's pure parts: merging deltas that arrive together, and which origins may open the feed."""
 
-from realtime import allowed_origin
-from realtime.hub import merge
+from api.realtime import allowed_origin
+from api.realtime.hub import merge
 
 
 def _delta(n: int, node: str, at: int) -> dict:

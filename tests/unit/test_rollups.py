@@ -4,8 +4,10 @@ import math
 
 import pytest
 
-from store import counters, rollups
-from store.responses import listing, template
+from pipeline import deltas
+from pipeline import row as layout
+from store import rollups
+from store.reply_templates import listing, template
 
 
 @pytest.mark.parametrize("ms", [1, 7, 999, 1000, 1840, 60_000, 3_600_000, 86_400_000])
@@ -29,10 +31,10 @@ def test_templates_group_the_same_reply():
 
 
 def _row(ts, event_type="delivered", size=2048, dt=1500, domain="gmail.com"):
-    row = [None] * 28
-    row[:5] = ["e", ts, event_type, "outbound", "mta-01"]
-    row[12], row[21], row[22], row[23], row[25] = domain, "gmail", size, dt, True
-    return tuple(row)
+    values = dict.fromkeys(layout.COLUMNS)
+    values.update(event_id="e", ts=ts, event_type=event_type, direction="outbound", mta_node="mta-01",
+                  to_domain=domain, provider="gmail", message_size=size, delivery_time_ms=dt, tls=True)
+    return tuple(values.values())
 
 
 def test_deltas_aggregate_per_bucket_and_key():
@@ -46,7 +48,7 @@ def test_deltas_aggregate_per_bucket_and_key():
 
 
 def test_delta_message_counts_and_recent_seconds():
-    msg = counters.delta_message([_row(10_000), _row(10_500), _row(0, "bounced")], now_ms=20_000)
+    msg = deltas.delta_message([_row(10_000), _row(10_500), _row(0, "bounced")], now_ms=20_000)
     assert msg["n"] == 3
     assert ["outbound", "delivered", "mta-01", 2] in msg["counts"]
     assert [10, "outbound", "delivered", 2] in msg["seconds"]
@@ -57,13 +59,14 @@ def test_recent_seconds_round_trip():
 
     conn = fakeredis.FakeRedis()
     now_ms = 1_000_000_000
-    counters.publish(conn, [_row(now_ms - 2000), _row(now_ms - 2000, "received"), _row(now_ms - 1000)], now_ms)
-    assert counters.recent_seconds(conn, now=now_ms / 1000) == [[999_998, 1, 1], [999_999, 0, 1]]
+    deltas.publish(conn, [_row(now_ms - 2000), _row(now_ms - 2000, "received"), _row(now_ms - 1000)], now_ms)
+    assert deltas.recent_seconds(conn, now=now_ms / 1000) == [[999_998, 1, 1], [999_999, 0, 1]]
 
 
 def _sent(event_type="delivered", ip="192.0.2.10", sender="news.example", reason=None, response=None):
     row = list(_row(0, event_type))
-    row[10], row[13], row[17], row[20] = sender, ip, response, reason
+    row[layout.FROM_DOMAIN], row[layout.LOCAL_IP] = sender, ip
+    row[layout.SMTP_RESPONSE], row[layout.REASON_CLASS] = response, reason
     return tuple(row)
 
 
@@ -83,7 +86,7 @@ def test_sender_dims_pair_ip_and_sender_with_provider_reason_and_listing():
 
 def test_inbound_rows_get_no_sender_dims():
     row = list(_sent())
-    row[3] = "inbound"
+    row[layout.DIRECTION] = "inbound"
     _, dims = rollups.deltas([tuple(row)])["5m"]
     assert {k[1] for k in dims} == {"domain", "provider", "ip"}
 

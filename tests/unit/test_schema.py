@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-import buffer
 from ingest.schema import BodyError, parse_events
+from pipeline import row as layout
 
 NOW = 1_796_000_000_000
 GOOD = {"event_id": "18c2f1a9e0b000abcd.001.ACCEPTED.1", "event_type": "delivered", "direction": "outbound",
@@ -23,7 +23,7 @@ def parse(events, **kw):
 
 
 def row_dict(row):
-    return dict(zip(buffer.COLUMNS, row, strict=True))
+    return layout.as_dict(row)
 
 
 def test_good_event_is_derived():

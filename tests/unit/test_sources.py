@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import heartbeats
 from components import sources
+from pipeline import heartbeats
 
 
 def _beat(process: str, received: float, **fields) -> dict:

@@ -16,20 +16,11 @@ import uuid
 import msgspec
 import redis
 
-import tally
+from pipeline import telemetry
+from pipeline.row import EVENT_TYPE
+from pipeline.vocabulary import CLASS_OF_TYPE, QUEUES
 
-# Priority classes (DESIGN.md 2.1): buffer class -> RQ queue; workers listen to the queues in this order.
-QUEUES = {"high": "email-events-high", "normal": "email-events", "low": "email-events-low"}
-CLASS_OF_TYPE = {"rejected": "high", "bounced": "high", "deferred": "normal", "received": "normal",
-                 "delivered": "low", "greylisted": "low", "dropped": "low"}
-DRAIN_JOB = "workers.tasks.drain_events"
-COLUMNS = (
-    "event_id", "ts", "event_type", "direction", "mta_node", "queue_id", "seq", "message_id", "zone",
-    "from_address", "from_domain", "to_address", "to_domain", "local_ip", "remote_ip", "mx_host", "smtp_code",
-    "smtp_response", "enhanced_status", "bounce_category", "reason_class", "provider", "message_size",
-    "delivery_time_ms", "attempt", "tls", "spam_score", "source",
-)
-_PREFIX = tally.PREFIX  # one hash tag: every key of the protocol lives in one cluster slot
+_PREFIX = telemetry.PREFIX  # one hash tag: every key of the protocol lives in one cluster slot
 PROCS = f"{_PREFIX}:procs"
 _encoder = msgspec.json.Encoder()
 
@@ -102,7 +93,7 @@ def split(rows: list[tuple]) -> dict[str, list[tuple]]:
     """Rows grouped by priority class of their event type."""
     out: dict[str, list[tuple]] = {}
     for row in rows:
-        out.setdefault(CLASS_OF_TYPE[row[2]], []).append(row)
+        out.setdefault(CLASS_OF_TYPE[row[EVENT_TYPE]], []).append(row)
     return out
 
 
@@ -127,7 +118,7 @@ class Claim:
         """Forget the claimed rows: they are committed (or handed over to a retrying job)."""
         pipe = self.conn.pipeline(transaction=False)
         for cls, proc, n in self.parts:
-            pipe.eval(_ACK, 4, proc, PROCS, PROCS + ":src", tally.BUFFERED, cls, n)
+            pipe.eval(_ACK, 4, proc, PROCS, PROCS + ":src", telemetry.BUFFERED, cls, n)
         pipe.execute()
 
     def release(self) -> None:

@@ -5,8 +5,8 @@ Each plugin process reports its cumulative counters and gauges every ≤ 30 s. I
 per process, in one Lua call (one round trip): the process's JSON in its node's hash, its receive time in the
 node's sorted set, the node's receive time in NODES, and the events lost at the source added to LOST — by the
 increase of the process's `dropped` since its previous heartbeat, so what a restarted process had dropped stays in
-the node's total after its entry is forgotten. A top-level module because ingest (which may not import store) writes
-and the readers (pages, metrics) read the same keys, like tally.py.
+the node's total after its entry is forgotten. In pipeline/ because ingest (which may not import store) writes
+and the readers (pages, metrics) read the same keys, like pipeline/telemetry.py.
 """
 
 from __future__ import annotations

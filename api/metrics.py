@@ -1,6 +1,6 @@
 """GET /metrics: Mailflow's own health in Prometheus' text format, for every web and worker process at once.
 
-Counters and histograms that must add up over several processes live in Redis (tally.py, store.stats) and are
+Counters and histograms that must add up over several processes live in Redis (pipeline/telemetry.py) and are
 rendered by a custom collector; gauges (buffer backlog, RQ queue depths, dead letters, node poll state) are read
 at scrape time. Scrape any web process: they all answer the same numbers.
 """
@@ -13,13 +13,11 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-import buffer
-import heartbeats
-import tally
-from store import alert_stats, stats
+from pipeline import buffer, heartbeats, jobs, telemetry
+from pipeline.vocabulary import ALERTS_QUEUE, ALL_QUEUES
+from store import alert_stats
 
 bp = Blueprint("metrics", __name__)
-QUEUES = ["maintenance", "alerts", *buffer.QUEUES.values()]
 _HELP = {
     "write_batch_events": "Events per write transaction.",
     "write_seconds": "Seconds per write transaction (partitions, insert, rollups, commit).",
@@ -38,11 +36,11 @@ class PipelineCollector:
         yield from self._ingest()
         yield from self._queues()
         for name, help_text in _HELP.items():
-            buckets, total, _count = stats.read_histogram(self.conn, name)
+            buckets, total, _count = telemetry.read_histogram(self.conn, name)
             yield HistogramMetricFamily(f"mailflow_{name}", help_text, buckets=buckets, sum_value=total)
         errors = CounterMetricFamily("mailflow_zonemta_poll_errors", "Failed polls of a ZoneMTA node's API.",
                                      labels=["node"])
-        for node, n in sorted(stats.poll_errors(self.conn).items()):
+        for node, n in sorted(telemetry.poll_errors(self.conn).items()):
             errors.add_metric([node], n)
         yield errors
         yield from self._sources()
@@ -59,12 +57,12 @@ class PipelineCollector:
         return firing, sent
 
     def _ingest(self):
-        counters = stats.read_counters(self.conn)
+        counters = telemetry.read_counters(self.conn)
         accepted = CounterMetricFamily("mailflow_ingest_accepted_events", "Events accepted (202) by ingest.")
         accepted.add_metric([], counters.get("accepted", 0))
         rejected = CounterMetricFamily("mailflow_ingest_rejected_events", "Events rejected by ingest, by reason.",
                                        labels=["reason"])
-        for reason in tally.REASONS:
+        for reason in telemetry.REASONS:
             rejected.add_metric([reason], counters.get(f"rejected:{reason}", 0))
         written = CounterMetricFamily("mailflow_written_events", "New events committed by the writers.")
         written.add_metric([], counters.get("written", 0))
@@ -75,22 +73,21 @@ class PipelineCollector:
                                      labels=["class"])
         requests = GaugeMetricFamily("mailflow_buffered_requests", "Buffer elements (one per request and class).",
                                      labels=["class"])
-        counts = {k.decode(): int(v) for k, v in self.conn.hgetall(tally.BUFFERED).items()}
+        counts = {k.decode(): int(v) for k, v in self.conn.hgetall(telemetry.BUFFERED).items()}
         for cls, elements in buffer.backlog(self.conn).items():
             buffered.add_metric([cls], max(0, counts.get(cls, 0)))
             requests.add_metric([cls], elements)
         depth = GaugeMetricFamily("mailflow_rq_queue_jobs", "Jobs waiting in an RQ queue.", labels=["queue"])
         dead = GaugeMetricFamily("mailflow_dead_letters", "Jobs in an RQ queue's failed-job registry.",
                                  labels=["queue"])
-        for name in QUEUES:
-            queue = rq.Queue(name, connection=self.conn)
-            depth.add_metric([name], queue.count)
-            dead.add_metric([name], queue.failed_job_registry.count)
+        for name, failed in jobs.dead_letters(self.conn, (*ALL_QUEUES, ALERTS_QUEUE)).items():
+            depth.add_metric([name], rq.Queue(name, connection=self.conn).count)
+            dead.add_metric([name], failed)
         return buffered, requests, depth, dead
 
 
     def _sources(self):
-        """Per MTA node, from its plugin processes' heartbeats (heartbeats.py)."""
+        """Per MTA node, from its plugin processes' heartbeats (pipeline/heartbeats.py)."""
         families = {
             "processes": GaugeMetricFamily("mailflow_source_processes", "Plugin processes reporting (heartbeat "
                                            "within 3 x their interval).", labels=["node"]),

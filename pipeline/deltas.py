@@ -12,6 +12,8 @@ from collections import Counter
 import msgspec
 import redis
 
+from pipeline.row import DIRECTION, EVENT_TYPE, MTA_NODE, TS
+
 CHANNEL = "email-flow"
 SPARK_SECONDS = 300
 SPARK_TYPES = ("received", "delivered")
@@ -19,11 +21,12 @@ SECONDS_KEY = "mailflow:seconds"
 
 
 def delta_message(rows: list, now_ms: int | None = None) -> dict:
-    """The message for a batch of new rows (buffer.COLUMNS order)."""
+    """The message for a batch of new rows (pipeline.row layout)."""
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    counts = Counter((row[3], row[2], row[4]) for row in rows)
+    counts = Counter((row[DIRECTION], row[EVENT_TYPE], row[MTA_NODE]) for row in rows)
     recent = Counter(
-        (row[1] // 1000, row[3], row[2]) for row in rows if now_ms - row[1] <= SPARK_SECONDS * 1000
+        (row[TS] // 1000, row[DIRECTION], row[EVENT_TYPE]) for row in rows
+        if now_ms - row[TS] <= SPARK_SECONDS * 1000
     )
     return {
         "type": "delta",

@@ -1,6 +1,8 @@
-"""The writers' side of the shared pipeline counters (key names in tally.py): histograms of write batch sizes,
-write latency and event-to-commit lag, the last commit time, and ZoneMTA poll errors per node.
+"""Pipeline telemetry shared by every web and worker process, kept in Redis so /metrics can sum it over all
+processes: ingest outcomes by reason, buffered events per class, the writers' histograms (write batch sizes, write
+latency, event-to-commit lag), the last commit time, and ZoneMTA poll errors per node.
 
+Ingest (inside its gate script) and the writers (inside their pipelines) add to it, so counting costs no round trip.
 A histogram is one Redis hash per metric: a field per bucket index (not cumulative) plus "sum" and "count", added
 to with HINCRBY from every worker, so /metrics can render one histogram over all of them.
 """
@@ -13,20 +15,53 @@ from collections import Counter
 
 import redis
 
-import tally
+from pipeline.row import TS
+
+PREFIX = "mailflow:{buf}"  # the buffer's hash tag: one cluster slot for the protocol and its counters
+COUNTERS = f"{PREFIX}:counters"  # accepted, written, rejected:<reason>
+BUFFERED = f"{PREFIX}:buffered"  # events per class pushed and not yet acked (claimed batches included)
+REJECTED_TTL = 7200  # per-minute rejection hashes feed "rejected over the last hour"
+# Per-field reasons normalised to a small, stable label set (the raw texts come from msgspec and vary).
+REASONS = ("missing_field", "unknown_event_type", "invalid_value", "timestamp_future", "timestamp_too_old",
+           "invalid_ip", "not_an_object", "other")
+_PHRASES = {"required field is missing": "missing_field", "more than 5 minutes in the future": "timestamp_future",
+            "older than the raw-event retention": "timestamp_too_old", "not an IPv4 or IPv6 address": "invalid_ip",
+            "each event must be a JSON object": "not_an_object"}
+
+
+def rejected_key(minute: int) -> str:
+    """The hash of rejections by reason during one epoch minute."""
+    return f"{PREFIX}:rejected:{minute}"
+
+
+def reason_code(error: dict) -> str:
+    """One of REASONS for a {field, reason} error."""
+    reason = str(error.get("reason", ""))
+    if reason in _PHRASES:
+        return _PHRASES[reason]
+    if error.get("field") == "event_type":
+        return "unknown_event_type"
+    if reason.startswith(("Expected", "Invalid", "must", "Object", "Integer", "String")):
+        return "invalid_value"
+    return "other"
+
+
+def rejections(rejected: list[dict]) -> Counter:
+    """Rejected events by reason: each event counts once, under its first error."""
+    return Counter(reason_code(item["errors"][0]) for item in rejected if item.get("errors"))
 
 HISTOGRAMS: dict[str, tuple[float, ...]] = {
     "write_batch_events": (1, 10, 100, 500, 1000, 2000, 5000, 10000),
     "write_seconds": (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     "commit_lag_seconds": (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600),
 }
-LAST_COMMIT = f"{tally.PREFIX}:last_commit"
-POLL_ERRORS = f"{tally.PREFIX}:poll_errors"
+LAST_COMMIT = f"{PREFIX}:last_commit"
+POLL_ERRORS = f"{PREFIX}:poll_errors"
 
 
 def hist_key(name: str) -> str:
     """The Redis hash holding one histogram."""
-    return f"{tally.PREFIX}:hist:{name}"
+    return f"{PREFIX}:hist:{name}"
 
 
 def observe(pipe, name: str, values: list[float]) -> None:
@@ -45,8 +80,8 @@ def record_write(pipe, batch: int, seconds: float, new_rows: list, now_ms: int |
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     observe(pipe, "write_batch_events", [batch])
     observe(pipe, "write_seconds", [seconds])
-    observe(pipe, "commit_lag_seconds", [(now_ms - row[1]) / 1000 for row in new_rows])
-    pipe.hincrby(tally.COUNTERS, "written", len(new_rows))
+    observe(pipe, "commit_lag_seconds", [(now_ms - row[TS]) / 1000 for row in new_rows])
+    pipe.hincrby(COUNTERS, "written", len(new_rows))
     pipe.set(LAST_COMMIT, now_ms)
 
 
@@ -62,7 +97,7 @@ def read_histogram(conn: redis.Redis, name: str) -> tuple[list[tuple[str, int]],
 
 def read_counters(conn: redis.Redis) -> dict[str, int]:
     """The shared counters (accepted, written, rejected:<reason>)."""
-    return {k.decode(): int(v) for k, v in conn.hgetall(tally.COUNTERS).items()}
+    return {k.decode(): int(v) for k, v in conn.hgetall(COUNTERS).items()}
 
 
 def count_poll_errors(conn: redis.Redis, nodes: list[str]) -> None:

@@ -1,6 +1,6 @@
 """GET /ws/email-flow: the writers' Redis deltas (channel "email-flow") relayed to browsers over a WebSocket.
 
-flask-sock does the handshake in the request; then the socket is handed to this process's hub (realtime.hub),
+flask-sock does the handshake in the request; then the socket is handed to this process's hub (api.realtime.hub),
 which serves every socket from one thread and one Redis subscription. Under gunicorn the request thread goes
 straight back to the pool (realtime.handoff), so open dashboards never hold threads that ingest needs; under other
 servers (the tests' and the development server) the thread waits until the socket closes.
@@ -26,9 +26,9 @@ import redis
 from flask import Flask, current_app, g, jsonify, request
 from flask_sock import Sock
 
-from realtime import handoff, seats
-from realtime.hub import POLICY_VIOLATION, Client, Hub
-from store import counters
+from api.realtime import handoff, seats
+from api.realtime.hub import POLICY_VIOLATION, Client, Hub
+from pipeline import deltas
 from webauth import identity
 
 sock = Sock()
@@ -41,7 +41,7 @@ def init_realtime(app: Flask) -> None:
     """Mount the WebSocket route, its Origin check and this process's hub on the app."""
     app.config["SOCK_SERVER_OPTIONS"] = {"thread_class": handoff.NoThread}
     conn = app.extensions["redis"]
-    app.extensions["realtime_hub"] = hub = Hub(conn, counters.CHANNEL, on_close=lambda c: _give_back(conn, c))
+    app.extensions["realtime_hub"] = hub = Hub(conn, deltas.CHANNEL, on_close=lambda c: _give_back(conn, c))
     app.before_request(_check_origin)
     sock.init_app(app)
     threading.Thread(target=_watch, args=(app, hub), name="realtime-watch", daemon=True).start()
