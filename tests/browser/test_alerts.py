@@ -10,8 +10,8 @@ import pytest
 import redis as redis_lib
 
 from store import alert_stats
-from tests.browser.kit import USERS, login_form, new_page
-from tests.support import REDIS_URL
+from tests.browser.kit import login_form, new_page
+from tests.support import REDIS_URL, USERS
 from workers import alerts
 from workers.alert_measure import window_start
 
