@@ -387,7 +387,7 @@ def test_no_parameter_value_from_the_openapi_document_causes_a_500(loaded):
     doc = client.get("/api/v1/openapi.json").json
     cursor = get(client, "events", limit="1")["next_cursor"]
     for path, item in doc["paths"].items():
-        for param in item["get"]["parameters"]:
+        for param in item.get("get", {}).get("parameters", []):  # the alert-rule writes have their own tests
             enum = param["schema"].get("enum", [])
             for value in [*enum, *NASTY, cursor[:-1] + "A", cursor + "=="]:
                 if param["in"] == "path":
