@@ -66,16 +66,16 @@ def exact_terms(q: str) -> dict:
     return {"address": bare.lower(), "bare_id": bare, "bracketed_id": f"<{bare}>"}
 
 
-def _search(q: str | None, f: Filters) -> tuple[str, dict]:
-    """The statement and extra parameters for q (none, exact or substring), refusing a substring over too long."""
+def _search_terms(q: str | None, f: Filters) -> dict:
+    """event_page's search parameters for q (none, exact or substring), refusing a substring over too long."""
     mode = search_mode(q)
     if mode == "exact":
-        return "event_exact_page", exact_terms(q)
+        return exact_terms(q) | {"pattern": None}
     if mode == "substring" and f.end - f.start > MAX_SEARCH_SPAN:
         raise FilterError(f"a partial search (not a whole address or Message-ID) reads every event of the range, so it "
                           f"covers at most {MAX_SEARCH_SPAN.days} days; narrow from/to or range, or search for a "
                           f"whole address or Message-ID (any range)")
-    return "event_page", {"pattern": like_pattern(q) if q else None}
+    return {"pattern": like_pattern(q) if q else None, "address": None, "bare_id": None, "bracketed_id": None}
 
 
 def ip_value(raw: str) -> str:
@@ -100,7 +100,7 @@ def event_page(conn: Connection, f: Filters, *, event_type: str | None = None, q
                limit: int = 50) -> dict:
     """One page of events in [f.start, f.end) newest first, and the cursor of the next page (None at the end);
     `ip` keeps the events sent from that local IP, `sender` those whose sender address is in that domain."""
-    statement, terms = _search(q, f)
+    terms = _search_terms(q, f)
     cursor_ts, cursor_id = decode_cursor(cursor) if cursor else (f.end, "")
     params = f.params() | terms | {"event_type": event_type, "queue_id": queue_id, "limit": limit + 1,
                                    "ip": ip_value(ip) if ip else None,
@@ -108,9 +108,9 @@ def event_page(conn: Connection, f: Filters, *, event_type: str | None = None, q
                                    "cursor_ts": cursor_ts, "cursor_id": cursor_id}
     queries.execute(conn, "custom_plans")
     queries.execute(conn, "raw_statement_timeout")
-    if statement == "event_page" and q and f.end - f.start > SCAN_SEARCH_AFTER:
+    if terms["pattern"] and f.end - f.start > SCAN_SEARCH_AFTER:
         queries.execute(conn, "scan_for_search")
-    rows = queries.execute(conn, statement, params).all()
+    rows = queries.execute(conn, "event_page", params).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return {"range": {"start": iso(f.start), "end": iso(f.end)}, "search": search_mode(q),
