@@ -12,8 +12,8 @@ import logging
 
 import msgspec
 from flask import Blueprint, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
+from api.errors import error_response, json_errors
 from store import alert_log, alert_rules, alert_stats, db
 from store.alert_rules import RuleError
 
@@ -23,36 +23,23 @@ MAX_BODY = 65_536
 HISTORY = 50
 
 
-def _error(status: int, message: str, errors: list[dict] | None = None):
-    body = {"error": message} | ({"errors": errors} if errors is not None else {})
-    return jsonify(body), status
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    return _error(exc.code or 500, exc.description or exc.name)
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):
-    log.exception("alerts API failure")
-    return _error(500, "internal error")
+json_errors(bp, "alerts API")
 
 
 def _refusal(json_body: bool = True):
     """None when the request may write; else the error response (role, origin, content type, body size)."""
     who = getattr(g, "identity", None)
     if who is None or not who.is_admin:
-        return _error(403, "admin role required")
+        return error_response(403, "admin role required")
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
-        return _error(403, "cross-origin requests may not change alert rules")
+        return error_response(403, "cross-origin requests may not change alert rules")
     if not json_body:
         return None
     if request.mimetype != "application/json":
-        return _error(415, "send the rule as JSON (Content-Type: application/json)")
+        return error_response(415, "send the rule as JSON (Content-Type: application/json)")
     if (request.content_length or 0) > MAX_BODY:
-        return _error(413, f"the body may be at most {MAX_BODY} bytes")
+        return error_response(413, f"the body may be at most {MAX_BODY} bytes")
     return None
 
 
@@ -94,7 +81,7 @@ def create_rule():
             rule_id = alert_rules.create(conn, rule, g.identity.name)
             row = _by_id(conn, rule_id)
     except RuleError as exc:
-        return _error(400, "invalid rule", exc.errors)
+        return error_response(400, "invalid rule", exc.errors)
     return jsonify(rule=alert_rules.public(row)), 201
 
 
@@ -113,10 +100,10 @@ def replace_rule(rule_id: str):
         rule = _rule()
         with db.engine().begin() as conn:
             if number is None or not alert_rules.update(conn, number, rule):
-                return _error(404, "no such alert rule")
+                return error_response(404, "no such alert rule")
             row = _by_id(conn, number)
     except RuleError as exc:
-        return _error(400, "invalid rule", exc.errors)
+        return error_response(400, "invalid rule", exc.errors)
     return jsonify(rule=alert_rules.public(row))
 
 
@@ -129,5 +116,5 @@ def delete_rule(rule_id: str):
     number = _rule_id(rule_id)
     with db.engine().begin() as conn:
         if number is None or not alert_rules.delete(conn, number):
-            return _error(404, "no such alert rule")
+            return error_response(404, "no such alert rule")
     return "", 204

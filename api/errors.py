@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -15,25 +15,30 @@ log = logging.getLogger(__name__)
 QUERY_CANCELED = "57014"
 
 
-def error_response(status: int, message: str):
-    """A JSON error body {"error": message} with the status."""
-    return jsonify(error=message), status
+def error_response(status: int, message: str, errors: list[dict] | None = None):
+    """A JSON error body {"error": message} (and the per-field `errors` when given) with the status."""
+    return jsonify({"error": message} | ({"errors": errors} if errors is not None else {})), status
+
+
+def json_errors(blueprint: Blueprint, what: str) -> None:
+    """Answer a blueprint's HTTP errors and unexpected failures as JSON (logged as `what` failures)."""
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @blueprint.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        log.exception("%s failure", what)
+        return error_response(500, "internal error")
+
+
+json_errors(bp, "query API")
 
 
 @bp.errorhandler(FilterError)
 def bad_parameter(exc: FilterError):
     return error_response(400, str(exc))
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return error_response(exc.code or 500, exc.description or exc.name)
-
-
-@bp.errorhandler(Exception)
-def unexpected_error(exc: Exception):
-    log.exception("query API failure")
-    return error_response(500, "internal error")
 
 
 @bp.errorhandler(OperationalError)
