@@ -37,5 +37,5 @@ def node_commands(data_dir: Path, count: int = len(NODES)) -> tuple[dict[str, li
 
 def sender_command(url: str, key: str, data_dir: Path, events: int, rate: float) -> str:
     """The demo sender's command line (backfill `events` events of history, then live; `rate` 0 = history's)."""
-    return (f"python -m tools.demo --url {url}api/v1/events/ingest --key {shlex.quote(key)} "
+    return (f"python -m tools.demo --url {url}api/v1/events/ingest --key={shlex.quote(key)} "
             f"--state {shlex.quote(str(state_file(data_dir)))} --events {events} --rate {rate:g}")
