@@ -9,6 +9,7 @@ which are nobody's children, by the watchdog process (launcher/watchdog.py).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -42,20 +43,16 @@ def stop_all(procs: dict[str, subprocess.Popen], timeout: float = 15.0) -> None:
         _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for proc in procs.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
         # a group outlives its leader when the leader exits first: sweep it either way
         _signal_group(proc, signal.SIGKILL)
         proc.wait()
 
 
 def _signal_group(proc: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is already gone
         os.killpg(proc.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class StopSignals:

@@ -76,13 +76,11 @@ class Guarded:
 def parse(line: str) -> Guarded | None:
     """A guard line as a Guarded, or None for a process already gone or a line that is not understood."""
     words = line.split()
-    try:
+    with contextlib.suppress(psutil.Error, ValueError, KeyError):
         if len(words) == 3 and words[0] == "guard":
             return Guarded(psutil.Process(int(words[1])), signal.Signals[words[2]], group=False, phase=1)
         if len(words) == 2 and words[0] == "group":
             return Guarded(psutil.Process(int(words[1])), signal.SIGTERM, group=True, phase=0)
-    except (psutil.Error, ValueError, KeyError):
-        pass
     return None
 
 

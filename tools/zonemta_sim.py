@@ -11,6 +11,7 @@ ones waiting, as in ZoneMTA. The queue is read from the state file the demo send
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -123,10 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", type=Path, required=True)
     args = parser.parse_args(argv)
     server = serve(args.node, args.port, args.state)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
