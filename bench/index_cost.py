@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.index_cost [--events 300000] [--rounds 2]
 
-Two fresh databases, both migrated; in one the indexes of 0014_exact_search are dropped. The same generated events
+Two fresh databases, both migrated; in one the index of 0015_search_gin is dropped. The same generated events
 (tools.traffic, time order, parsed by ingest.schema like the workers' input) are written to both with
 store.events.write_batch (the workers' transaction: events, event ids, rollups) in batches of 5,000, alternating
 database batch by batch, so a burst of load from other processes lands on both alike. Prints events/s for each and

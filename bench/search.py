@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.search             # loads bench.query_data's data set if missing, then times
     .venv/bin/python -m bench.search --no-write  # print only
 
-Applies the migrations (with --rebuild-indexes, 0014_exact_search's indexes are dropped and their build timed),
+Applies the migrations (with --rebuild-indexes, 0015_search_gin's index is dropped and its build timed),
 picks terms from the data (a rare recipient, the same in upper case, the busiest sender address, an inbound sender,
 a Message-ID with and without <>, an address that never occurs) and times `events?range=30d&q=<term>` through the
 real app's test client (routing, validation, SQL, JSON; no socket): 2 warm-up + N rounds interleaved, p50 / p95 ms.
@@ -27,7 +27,7 @@ from bench.queries import app_client, p50_p95, request_ms, write_results
 from store import db, migrate
 
 HEADING = "## Exact search (issue 14.5)"
-MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "0014_exact_search.sql"
+MIGRATION = Path(__file__).resolve().parents[1] / "sql" / "migrations" / "0015_search_gin.sql"
 TARGET_MS = 50.0
 TERMS = {  # label -> SQL picking the term from the data set
     "rare recipient": "SELECT to_address FROM email_events WHERE direction = 'outbound' "
@@ -70,7 +70,7 @@ def time_cells(client, cells: dict[str, str], repeat: int) -> dict[str, tuple[fl
 
 
 def build_indexes(engine, rebuild: bool) -> float | None:
-    """Apply pending migrations; with rebuild, drop 0014's indexes and time building them again (with ANALYZE)."""
+    """Apply pending migrations; with rebuild, drop 0015's index and time building it again (with ANALYZE)."""
     migrate.migrate(engine)
     if not rebuild:
         return None
@@ -92,7 +92,7 @@ def section(results: dict, found: dict, events: int, build_s: float | None, repe
              else "built by the migration (not timed: run with --rebuild-indexes)")
     lines = [HEADING, "",
              f"Machine: 2 cores, 24 GiB RAM, PostgreSQL 15 (default config), date {dt.date.today().isoformat()}. "
-             f"Data: {events:,} events over 30 days (bench.query_data). Indexes of 0014_exact_search: {built}.", "",
+             f"Data: {events:,} events over 30 days (bench.query_data). Index of 0015_search_gin: {built}.", "",
              f"How: `python -m bench.search`; `GET /api/v1/email/events?range=30d&q=<term>` (first page, 50 events) "
              f"through the real app's test client, 2 warm-up + {repeat} rounds interleaved, wall ms p50 / p95. "
              f"Target: < {TARGET_MS:.0f} ms. Load average (1 min) at start / end: {loads[0][0]:.1f} / "
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--url", default=query_data.DATABASE_URL)
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
-    parser.add_argument("--rebuild-indexes", action="store_true", help="drop 0014's indexes and time their build")
+    parser.add_argument("--rebuild-indexes", action="store_true", help="drop 0015's index and time its build")
     args = parser.parse_args()
     query_data.load(url=args.url)
     engine = db.init_engine(query_data.settings(args.url))

@@ -19,7 +19,7 @@ from store.filters import FilterError, Filters, iso, text_value
 MAX_TIMELINE = 1000
 # A substring q is a scan of the range (about 1 us per event); a trigram index would make it instant but costs the
 # ingest path ~10x on inserts (bench/RESULTS.md), so its span is capped. A whole address or Message-ID is an index
-# lookup (0014_exact_search.sql) and searches any range.
+# lookup (0015_search_gin.sql) and searches any range.
 MAX_SEARCH_SPAN = timedelta(days=7)
 # one token with one @ and something on both sides, optionally in <>: an address or a Message-ID
 _EXACT = re.compile(r"<?([^\s<>@]+@[^\s<>@]+)>?")

@@ -34,10 +34,14 @@ WHERE ts >= :start AND ts < :end AND (ts, event_id) < (CAST(:cursor_ts AS timest
   AND (CAST(:sender AS text) IS NULL OR from_domain = :sender)
   AND (CAST(:pattern AS text) IS NULL
        OR to_address ILIKE :pattern OR from_address ILIKE :pattern OR message_id ILIKE :pattern)
-  -- exact search: equality on the 0014 indexes finds the few matching rows of each partition at once (custom plans
-  -- fold this away when :address is NULL; a busy address walks the time index instead, by its statistics)
+  -- exact search: the hashes on the search index (0015) find the few matching rows of each partition at once, the
+  -- columns then rule out a shared hash (custom plans fold this away when :address is NULL; a busy address walks
+  -- the time index instead, by the index's statistics)
   AND (CAST(:address AS text) IS NULL
-       OR lower(to_address) = :address OR lower(from_address) = :address OR message_id IN (:bare_id, :bracketed_id))
+       OR (mf_search_keys(to_address, from_address, message_id)
+               && ARRAY[hashtext(:address), hashtext(:bare_id), hashtext(:bracketed_id)]
+           AND (lower(to_address) = :address OR lower(from_address) = :address
+                OR message_id IN (:bare_id, :bracketed_id))))
 ORDER BY ts DESC, event_id DESC
 LIMIT :limit
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import text
 
 from tests.support import login, post, reset_everything, run_worker
 from tools.traffic import dataset
@@ -27,6 +28,14 @@ def _mine(events: list[dict], now: int) -> list[dict]:
     return out
 
 
+def colliding_addresses(engine) -> tuple[str, str]:
+    """Two addresses whose search keys share a hash (300,000 candidates hold about ten such pairs)."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(
+            "SELECT min(a), max(a) FROM (SELECT 'c' || g || '@collide.example' AS a "
+            "FROM generate_series(1, 300000) g) s GROUP BY hashtext(a) HAVING count(*) > 1 LIMIT 1")).one())
+
+
 @pytest.fixture(scope="module")
 def searched(app, engine, test_users):
     """A logged-in client and every event sent (deduplicated by event_id), after ingesting them."""
@@ -34,6 +43,8 @@ def searched(app, engine, test_users):
     now = int(time.time() * 1000)
     events = dataset(11, now - 30 * DAY + 3_600_000, now, 1500, now_ms=now)
     events += _mine(events, now)
+    sent_to, _ = colliding_addresses(engine)
+    events += [dict(e, event_id=f"{e['event_id']}.c", to_address=sent_to) for e in events[100:103]]
     client = login(app.test_client())
     for i in range(0, len(events), 1000):
         assert post(client, events[i:i + 1000]).status_code == 202
@@ -81,6 +92,15 @@ def test_a_message_id_is_found_with_or_without_angle_brackets(searched):
     for spelled in (message_id, message_id.strip("<>")):
         found, mode = _all(client, range="30d", q=spelled)
         assert (mode, sorted(e["event_id"] for e in found)) == ("exact", want)
+
+
+def test_an_address_sharing_another_ones_hash_finds_only_its_own_events(searched, engine):
+    client, sent = searched
+    sent_to, never_sent = colliding_addresses(engine)
+    found, _ = _all(client, range="30d", q=sent_to)
+    assert sorted(e["event_id"] for e in found) == _expected(sent, lambda e: e.get("to_address") == sent_to)
+    assert len(found) == 3
+    assert _all(client, range="30d", q=never_sent) == ([], "exact")
 
 
 def test_exact_search_keeps_the_other_filters(searched):
