@@ -52,8 +52,7 @@ class Stack:
         subprocess.run([sys.executable, "-m", "store.migrate"], env=self.env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
         self._spawn("web", procfile()["web"])
-        for n in range(self.workers):
-            self._spawn(f"worker{n}", f"{sys.executable} -m workers worker")
+        self.add_workers(self.workers)
         self._spawn("scheduler", f"{sys.executable} -m workers scheduler")
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -64,6 +63,12 @@ class Stack:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("stack did not become healthy")
+
+    def add_workers(self, count: int) -> None:
+        """Start `count` more RQ worker processes."""
+        first = sum(name.startswith("worker") for name in self.procs)
+        for n in range(first, first + count):
+            self._spawn(f"worker{n}", f"{sys.executable} -m workers worker")
 
     def login(self, user: str = "bench", password: str = "bench-password-0123") -> str:
         """Create a viewer (first call) with the real CLI and log in through the real form; the Cookie header."""
