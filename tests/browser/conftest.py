@@ -5,8 +5,8 @@ viewer through the real login form. Helpers are in tests/browser/kit.py.
 Integration tests empty the tables (user_sessions too) and flush Redis before and after each test, and they may run
 before, between or after the browser modules in any order. So the data and the viewer's login are not loaded once
 per session but checked before every browser test (`scene`) and loaded again only when gone: the data when the
-scene's token has left Redis (every integration reset flushes it, and never without emptying the tables), the login
-when its server-side session no longer exists.
+scene's token has left Redis (every integration reset flushes it) or email_events holds fewer rows than the load
+wrote (the tables were emptied), the login when its server-side session no longer exists.
 """
 
 from __future__ import annotations
@@ -46,6 +46,16 @@ def _load(app, engine, conn: redis_lib.Redis) -> list[dict]:
     return events
 
 
+def _stored_events() -> int:
+    """Rows in email_events now."""
+    from sqlalchemy import text
+
+    from store import db
+
+    with db.engine().connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM email_events")).scalar_one()
+
+
 def _session_alive(app, state: dict) -> bool:
     """Whether the server still holds the session the stored login cookie names (a reset or a test may end it)."""
     from pipeline import apikeys
@@ -80,7 +90,7 @@ def server_url(app, engine, test_users):
 
 @pytest.fixture(scope="session")
 def _scene_cache() -> dict:
-    """What the latest load left: its token, events and viewer cookies (checked by `scene` before each test)."""
+    """What the latest load left: its token, events, stored row count and viewer cookies (checked by `scene`)."""
     return {}
 
 
@@ -89,9 +99,12 @@ def scene(app, engine, browser, server_url, _scene_cache) -> dict:
     """The loaded data and a live viewer login, loaded again if a reset (or a test) took them away since."""
     conn = redis_lib.Redis.from_url(REDIS_URL)
     token = conn.get(SCENE_KEY)
-    if token is None or token.decode() != _scene_cache.get("token"):
+    # browser tests only add rows to the load (posted events, heartbeats), so fewer rows means the tables were emptied
+    if (token is None or token.decode() != _scene_cache.get("token")
+            or _stored_events() < _scene_cache.get("stored", 0)):
         _scene_cache.clear()
         _scene_cache["events"] = _load(app, engine, conn)
+        _scene_cache["stored"] = _stored_events()
         _scene_cache["token"] = secrets.token_hex(8)
         conn.set(SCENE_KEY, _scene_cache["token"])
     if "state" not in _scene_cache or not _session_alive(app, _scene_cache["state"]):
