@@ -7,8 +7,8 @@
 -- A key is hashtext() of the lower-cased address or of the Message-ID as sent: 4 bytes whatever the key's length.
 -- Two keys may share a hash, so the search rechecks the real columns (sql/queries/event_log.sql). The planner keeps
 -- the hash's most common elements from ANALYZE, so a busy address walks the time index newest first instead.
--- hashtext() is built on the hash_any() that hash-partitioned tables rely on across pg_upgrade, so its values stay
--- the same across major versions; IMMUTABLE is therefore honest.
+-- hashtext() is the hash that text hash indexes store and pg_upgrade carries over as they are, so its values do not
+-- change between major versions: IMMUTABLE holds.
 CREATE OR REPLACE FUNCTION mf_search_keys(to_address text, from_address text, message_id text) RETURNS integer[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT ARRAY[hashtext(lower(to_address)), hashtext(lower(from_address)), hashtext(message_id)]
