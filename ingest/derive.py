@@ -5,7 +5,6 @@ mailbox provider, reason class; plus the truncations the contract promises. Buil
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import re
 from datetime import datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import idna
 
+from pipeline import inet
 from pipeline.vocabulary import FAILURES
 
 REASON_CLASSES = {
@@ -97,20 +97,15 @@ def epoch_ms(value: int | datetime) -> int:
     return value if isinstance(value, int) else int(value.timestamp() * 1000)
 
 
-@functools.lru_cache(maxsize=4096)
-def is_ip(text: str) -> bool:
-    """True for a valid IPv4 or IPv6 address."""
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 @functools.lru_cache(maxsize=1)
 def default_providers() -> ProviderMap:
     """The built-in provider map, loaded once."""
     return ProviderMap.load()
+
+
+def _ip(text: str | None) -> str | None:
+    # "" = unknown, not an inet; the rest were checked by the schema, so canonical() answers from its cache
+    return inet.canonical(text) if text else None
 
 
 def row(e, providers: ProviderMap | None = None, source: str | None = None) -> tuple:
@@ -124,7 +119,7 @@ def row(e, providers: ProviderMap | None = None, source: str | None = None) -> t
     return (
         e.event_id, epoch_ms(e.timestamp), e.event_type, e.direction, e.mta_node, e.queue_id, e.seq,
         e.message_id[:255] if e.message_id else e.message_id, e.zone, e.from_address, from_domain,
-        e.to_address, to_domain, e.local_ip or None, e.remote_ip or None, e.mx_host,  # "" = unknown, not an inet
+        e.to_address, to_domain, _ip(e.local_ip), _ip(e.remote_ip), e.mx_host,
         e.smtp_code if e.smtp_code is not None else smtp_code(response), response, enhanced_status(response),
         category, reason_class(e.event_type, category), providers.lookup(e.mx_host, peer_domain),
         e.message_size, e.delivery_time_ms, e.attempt, e.tls, e.spam_score, source,

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ingest import derive, grammar
+from pipeline import inet
 from pipeline.vocabulary import DIRECTIONS, EVENT_TYPES
 
 FUTURE_SLACK_MS = 5 * 60 * 1000
@@ -171,8 +172,8 @@ def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
         errors.append({"field": "timestamp", "reason": "older than the raw-event retention"})
     for name in ("local_ip", "remote_ip"):
         value = getattr(event, name)
-        if value and not derive.is_ip(value):
-            errors.append({"field": name, "reason": "not an IPv4 or IPv6 address"})
+        if value and inet.canonical(value) is None:
+            errors.append({"field": name, "reason": "not an IPv4 or IPv6 address (without a %zone)"})
     score = event.spam_score
     if score is not None and not (math.isfinite(score) and (score == 0 or REAL_MIN <= abs(score) <= REAL_MAX)):
         # stored as PostgreSQL real: anything else would make the whole batch fail in the writer

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
+from pipeline import inet
 from store import queries
 from store.filters import FilterError, Filters, iso, text_value
 
@@ -79,11 +79,11 @@ def _search_terms(q: str | None, f: Filters) -> dict:
 
 
 def ip_value(raw: str) -> str:
-    """A sending-IP filter: an IPv4 or IPv6 address in its canonical text form."""
-    try:
-        return str(ipaddress.ip_address(raw.strip()))
-    except ValueError:
-        raise FilterError(f"ip must be an IPv4 or IPv6 address, not {raw[:45]!r}") from None
+    """A sending-IP filter: an IPv4 or IPv6 address in the text form rollup keys use (pipeline.inet)."""
+    value = inet.canonical(raw.strip()[:64])
+    if value is None:
+        raise FilterError(f"ip must be an IPv4 or IPv6 address (without a %zone), not {raw[:45]!r}")
+    return value
 
 
 def _event(row) -> dict:

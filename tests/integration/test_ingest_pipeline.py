@@ -95,6 +95,24 @@ def test_invalid_events_are_reported_by_index_and_the_rest_stored(client, clean,
     assert stored == {e["event_id"] for e in good}
 
 
+def test_an_ip_postgresql_cannot_store_is_refused_alone_and_spellings_make_one_key(client, clean, redis):
+    """A zoned address passes Python's parser but not inet: it is refused with its index instead of failing the
+    writer's whole batch. One address spelled three ways is one sending-IP key, the one SQL's host() gives."""
+    spellings = ["2001:DB8::A", "2001:db8:0:0:0:0:0:a", "2001:0db8::000a"]
+    outbound = [e for e in _events(60, seed=11) if e["direction"] == "outbound"][:6]
+    good = [dict(e, local_ip=spellings[i % 3]) for i, e in enumerate(outbound)]
+    zoned = dict(good[0], event_id=good[0]["event_id"] + ".zoned", local_ip="fe80::1%eth0")
+    response = post(client, good + [zoned])
+    assert response.json["queued"] == 6
+    assert [(r["index"], r["errors"][0]["field"]) for r in response.json["rejected"]] == [(6, "local_ip")]
+    run_worker(redis)
+    with clean.connect() as conn:
+        assert _count(clean) == 6
+        keys = set(conn.execute(text("SELECT key FROM email_dim_1h WHERE dim = 'ip'")).scalars())
+    assert keys == {"2001:db8::a"}
+    assert_exact(clean)
+
+
 @pytest.mark.parametrize("body, key, status", [
     (b"{not json", "good", 400),
     (b'"a string"', "good", 400),

@@ -71,6 +71,7 @@ def test_bad_events_are_reported_with_index_and_every_reason():
     ({"timestamp": NOW - 31 * 86_400_000}, "timestamp"),
     ({"timestamp": "2026-11-28T09:14:03"}, "timestamp"),
     ({"local_ip": "300.1.1.1"}, "local_ip"),
+    ({"remote_ip": "fe80::1%eth0"}, "remote_ip"),  # Python takes a zone, PostgreSQL's inet does not
     ({"event_id": ""}, "event_id"),
     ({"event_id": "x" * 129}, "event_id"),
     ({"message_size": -1}, "message_size"),
@@ -140,3 +141,8 @@ def test_valid_identifiers_pass(field, value):
 def test_an_invalid_address_domain_does_not_matter_when_the_domain_is_given():
     rows, rejected = parse([dict(GOOD, to_address="bob@<b>", to_domain="gmail.com")])
     assert rejected == [] and row_dict(rows[0])["to_domain"] == "gmail.com"
+
+
+def test_addresses_are_stored_in_one_spelling():
+    rows, _ = parse([dict(GOOD, local_ip="2001:DB8:0:0:0:0:0:A", remote_ip="::FFFF:C000:020A")])
+    assert (row_dict(rows[0])["local_ip"], row_dict(rows[0])["remote_ip"]) == ("2001:db8::a", "::ffff:192.0.2.10")
