@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from sqlalchemy.engine import Connection
 
+from pipeline import inet
 from store import queries
 
 # metric -> (unit of value and threshold, scopes it accepts)
@@ -62,7 +63,7 @@ def parse(payload: Any, email_configured: bool) -> Rule:
         rule = msgspec.convert(payload, Rule)
     except msgspec.ValidationError as exc:
         raise RuleError([_field_of(str(exc))]) from None
-    errors = _scope_errors(rule) + _notify_errors(rule.notify, email_configured)
+    errors = _scope_errors(rule) + _ip_scope_errors(rule) + _notify_errors(rule.notify, email_configured)
     if rule.metric in RATES and rule.threshold > 1:
         errors.append({"field": "threshold", "reason": "a rate is a fraction between 0 and 1 (0.05 = 5 %)"})
     if errors:
@@ -83,6 +84,17 @@ def _scope_errors(rule: Rule) -> list[dict[str, str]]:
     return [{"field": f"scope.{kind}", "reason": f"{rule.metric} can be scoped only by " + (", ".join(allowed) or
                                                                                         "nothing")}
             for kind in rule.scope if kind not in allowed]
+
+
+def _ip_scope_errors(rule: Rule) -> list[dict[str, str]]:
+    # rollups key a sending IP by its one spelling (pipeline.inet); a rule written "2001:DB8::A" would never match
+    if "ip" not in rule.scope:
+        return []
+    value = inet.canonical(rule.scope["ip"])
+    if value is None:
+        return [{"field": "scope.ip", "reason": "must be an IPv4 or IPv6 address (without a %zone)"}]
+    rule.scope["ip"] = value
+    return []
 
 
 def _notify_errors(targets: list[dict[str, str]], email_configured: bool) -> list[dict[str, str]]:

@@ -36,6 +36,8 @@ def test_a_valid_rule_and_its_defaults():
     ({"name": "a\x00b"}, "name"),
     ({"scope": {"zone": "default"}}, "scope.zone"),
     ({"scope": {"provider": "gmail", "node": "mta-1"}}, "scope"),
+    ({"scope": {"ip": "mta-1"}}, "scope.ip"),
+    ({"scope": {"ip": "fe80::1%eth0"}}, "scope.ip"),
     ({"notify": [{"webhook": "ftp://x"}]}, "notify[0].webhook"),
     ({"notify": [{"email": "not an address"}]}, "notify[0].email"),
     ({"notify": [{"pager": "x"}]}, "notify[0]"),
@@ -57,3 +59,7 @@ def test_email_needs_smtp_configured():
 
 def test_not_an_object():
     assert fields([VALID]) == {"$"}
+
+
+def test_an_ip_scope_is_kept_in_the_spelling_rollups_use():
+    assert parse(VALID | {"scope": {"ip": "2001:DB8:0::A"}}, True).scope == {"ip": "2001:db8::a"}
