@@ -173,7 +173,7 @@ def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
     for name in ("local_ip", "remote_ip"):
         value = getattr(event, name)
         if value and inet.canonical(value) is None:
-            errors.append({"field": name, "reason": "not an IPv4 or IPv6 address (without a %zone)"})
+            errors.append({"field": name, "reason": "not an IPv4 or IPv6 address"})
     score = event.spam_score
     if score is not None and not (math.isfinite(score) and (score == 0 or REAL_MIN <= abs(score) <= REAL_MAX)):
         # stored as PostgreSQL real: anything else would make the whole batch fail in the writer
