@@ -12,7 +12,6 @@ from pathlib import Path
 
 import idna
 
-from pipeline import inet
 from pipeline.vocabulary import FAILURES
 
 REASON_CLASSES = {
@@ -103,11 +102,6 @@ def default_providers() -> ProviderMap:
     return ProviderMap.load()
 
 
-def _ip(text: str | None) -> str | None:
-    # "" = unknown, not an inet; the rest were checked by the schema, so canonical() answers from its cache
-    return inet.canonical(text) if text else None
-
-
 def row(e, providers: ProviderMap | None = None, source: str | None = None) -> tuple:
     """The stored row for a validated event, in pipeline.row.COLUMNS order."""
     providers = providers or default_providers()
@@ -119,7 +113,7 @@ def row(e, providers: ProviderMap | None = None, source: str | None = None) -> t
     return (
         e.event_id, epoch_ms(e.timestamp), e.event_type, e.direction, e.mta_node, e.queue_id, e.seq,
         e.message_id[:255] if e.message_id else e.message_id, e.zone, e.from_address, from_domain,
-        e.to_address, to_domain, _ip(e.local_ip), _ip(e.remote_ip), e.mx_host,
+        e.to_address, to_domain, e.local_ip or None, e.remote_ip or None, e.mx_host,  # "" = unknown, not an inet
         e.smtp_code if e.smtp_code is not None else smtp_code(response), response, enhanced_status(response),
         category, reason_class(e.event_type, category), providers.lookup(e.mx_host, peer_domain),
         e.message_size, e.delivery_time_ms, e.attempt, e.tls, e.spam_score, source,

@@ -162,6 +162,21 @@ def _encodable(value: str) -> bool:
     return True
 
 
+def _canonical_ips(event: Event) -> list[dict]:
+    """Put local_ip and remote_ip in their one spelling (pipeline.inet), the one stored and rolled up; an error for
+    each that PostgreSQL's inet would refuse. ("" stays: it means unknown.)"""
+    errors = []
+    for name in ("local_ip", "remote_ip"):
+        value = getattr(event, name)
+        if value:
+            spelled = inet.canonical(value)
+            if spelled is None:
+                errors.append({"field": name, "reason": "not an IPv4 or IPv6 address"})
+            else:
+                setattr(event, name, spelled)
+    return errors
+
+
 def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
     """Checks msgspec's types cannot express: time window, IP syntax, finite numbers, identifier grammars."""
     errors = grammar.errors(event)
@@ -170,10 +185,7 @@ def _semantic_errors(event: Event, oldest_ms: int, now_ms: int) -> list[dict]:
         errors.append({"field": "timestamp", "reason": "more than 5 minutes in the future"})
     elif ts < oldest_ms:
         errors.append({"field": "timestamp", "reason": "older than the raw-event retention"})
-    for name in ("local_ip", "remote_ip"):
-        value = getattr(event, name)
-        if value and inet.canonical(value) is None:
-            errors.append({"field": name, "reason": "not an IPv4 or IPv6 address"})
+    errors += _canonical_ips(event)
     score = event.spam_score
     if score is not None and not (math.isfinite(score) and (score == 0 or REAL_MIN <= abs(score) <= REAL_MAX)):
         # stored as PostgreSQL real: anything else would make the whole batch fail in the writer

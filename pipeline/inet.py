@@ -10,13 +10,19 @@ from __future__ import annotations
 import functools
 import ipaddress
 
+MAX_LENGTH = 45  # the longest address text: 0000:0000:0000:0000:0000:ffff:255.255.255.255
 
-@functools.lru_cache(maxsize=4096)
+
 def canonical(text: str) -> str | None:
     """`text` as PostgreSQL's host() writes the address, or None when it is not an address PostgreSQL's inet takes.
 
     Python accepts an IPv6 zone ("fe80::1%eth0") that inet refuses; letting one through would fail the writer's
     whole batch, so it is refused here, with the event that carries it."""
+    return None if len(text) > MAX_LENGTH else _spelled(text)  # longer input never reaches the cache
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelled(text: str) -> str | None:
     try:
         ip = ipaddress.ip_address(text)
     except ValueError:

@@ -63,7 +63,7 @@ def parse(payload: Any, email_configured: bool) -> Rule:
         rule = msgspec.convert(payload, Rule)
     except msgspec.ValidationError as exc:
         raise RuleError([_field_of(str(exc))]) from None
-    errors = _scope_errors(rule) + _ip_scope_errors(rule) + _notify_errors(rule.notify, email_configured)
+    errors = _scope_errors(rule) + _canonical_ip_scope(rule) + _notify_errors(rule.notify, email_configured)
     if rule.metric in RATES and rule.threshold > 1:
         errors.append({"field": "threshold", "reason": "a rate is a fraction between 0 and 1 (0.05 = 5 %)"})
     if errors:
@@ -86,8 +86,9 @@ def _scope_errors(rule: Rule) -> list[dict[str, str]]:
             for kind in rule.scope if kind not in allowed]
 
 
-def _ip_scope_errors(rule: Rule) -> list[dict[str, str]]:
-    # rollups key a sending IP by its one spelling (pipeline.inet); a rule written "2001:DB8::A" would never match
+def _canonical_ip_scope(rule: Rule) -> list[dict[str, str]]:
+    """Put an ip scope in the spelling rollups key a sending IP by (pipeline.inet), or an error when it is no
+    address: a rule written "2001:DB8::A" would otherwise never match."""
     if "ip" not in rule.scope:
         return []
     value = inet.canonical(rule.scope["ip"])
